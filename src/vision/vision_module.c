@@ -1,0 +1,3 @@
+/* placeholder so the library is never empty */
+int ff_vision_linked(void);
+int ff_vision_linked(void) { return 1; }
