@@ -1,3 +1,3 @@
-/* placeholder so the library is never empty */
+/* placeholder until the vision engine lands */
 int ff_vision_linked(void);
 int ff_vision_linked(void) { return 1; }
