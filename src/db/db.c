@@ -115,7 +115,18 @@ static enum ff_err parse_url(struct db *db, const struct db_opts *o)
                         p ? "sqlite URL without a path" : "URL of another scheme");
     db->path = ff_strdup(p);
     db->dialect = DB_SQLITE;
-    return db->path ? FF_OK : FF_ENOMEM;
+    if (!db->path)
+        return FF_ENOMEM;
+    /* create the file's directory (the data dir) when it is missing */
+    char *slash = strrchr(db->path, '/');
+    if (slash && slash != db->path) {
+        *slash = '\0';
+        struct stat sb;
+        enum ff_err err = stat(db->path, &sb) == 0 ? FF_OK : make_dir(db->path);
+        *slash = '/';
+        return err;
+    }
+    return FF_OK;
 }
 
 static enum ff_err conn_open(struct db *db, struct db_conn **out)
