@@ -27,8 +27,10 @@ TEST(bad_urls)
     ASSERT(strstr(db_errmsg(), "sqlite://"));
     o.url = "sqlite://";
     ASSERT_EQ(db_open(&o, &x), FF_EINVAL);
-    o.url = "sqlite:///nonexistent-dir/sub/x.db";
-    ASSERT_EQ(db_open(&o, &x), FF_EDB);
+    o.url = "sqlite:///nonexistent-dir/sub/x.db"; /* only one missing level is made */
+    ASSERT_EQ(db_open(&o, &x), FF_EIO);
+    o.url = "sqlite:///dev/null/x.db";
+    ASSERT(db_open(&o, &x) != FF_OK);
     o.url = "postgres://nobody@127.0.0.1:1/none?connect_timeout=2";
     ASSERT_EQ(db_open(&o, &x), FF_EDB);
     ASSERT(strstr(db_errmsg(), "PostgreSQL"));
