@@ -1,0 +1,317 @@
+/* config.c - the table of FRAMEFIT_* variables (after redis static_configs[]). */
+#include "core/config.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "core/str.h"
+
+extern char **environ;
+
+enum cfg_type { CFG_INT, CFG_SIZE, CFG_STR, CFG_BOOL };
+
+/* A validator gets the raw value and returns NULL when fine, else the reason. */
+typedef const char *(*cfg_check_fn)(const char *v);
+
+struct cfg_row {
+    const char *name;
+    enum cfg_type type;
+    size_t offset;          /* into struct ff_config */
+    const char *def;        /* default as text; NULL = computed (see finish) */
+    int64_t min, max;       /* INT/SIZE bounds; STR max length */
+    cfg_check_fn check;     /* optional extra validation */
+    bool secret;
+    const char *help;
+};
+
+static const char *check_bind(const char *v)
+{
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, v, buf) == 1 || inet_pton(AF_INET6, v, buf) == 1)
+        return NULL;
+    return "must be an IPv4 or IPv6 address such as 127.0.0.1 or ::1";
+}
+
+static const char *check_db_url(const char *v)
+{
+    if (!*v)
+        return NULL; /* empty: the default */
+    if (!strncmp(v, "sqlite://", 9))
+        return v[9] ? NULL : "sqlite:// needs a path, e.g. sqlite://./var/framefit.db";
+    if (!strncmp(v, "postgres://", 11) || !strncmp(v, "postgresql://", 13))
+        return NULL;
+    return "must start with sqlite:// or postgres://";
+}
+
+static const char *check_level(const char *v)
+{
+    return ff_log_level_parse(v) >= 0 ? NULL : "must be one of debug, info, warn, error";
+}
+
+static const char *check_format(const char *v)
+{
+    return (!strcmp(v, "json") || !strcmp(v, "text")) ? NULL : "must be json or text";
+}
+
+static const char *check_origins(const char *v)
+{
+    if (!strcmp(v, "*") || !*v)
+        return NULL;
+    for (const char *p = v; *p;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        struct ff_str o = ff_str_trim((struct ff_str){p, n});
+        if (!(ff_str_starts_with(o, "http://") || ff_str_starts_with(o, "https://")))
+            return "must be *, or a comma-separated list of origins like https://shop.example";
+        for (size_t i = 0; i < o.len; i++)
+            if ((unsigned char)o.ptr[i] <= ' ' || (o.ptr[i] == '/' && i > 8))
+                return "an origin is scheme://host[:port] with no path or spaces";
+        p = e ? e + 1 : p + n;
+    }
+    return NULL;
+}
+
+static const char *check_token(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0)
+        return NULL;
+    if (n < 16)
+        return "must be empty (staff endpoints off) or at least 16 characters";
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
+            return "must be printable ASCII without spaces";
+    return NULL;
+}
+
+#define OFF(f) offsetof(struct ff_config, f)
+
+/* THE table: every FRAMEFIT_* variable. Keep help texts short (one line). */
+static const struct cfg_row rows[] = {
+    {"FRAMEFIT_PORT", CFG_INT, OFF(port), "8080", 0, 65535, NULL, false,
+     "TCP port to listen on (0 = any free port, printed at start)"},
+    {"FRAMEFIT_BIND", CFG_STR, OFF(bind), "127.0.0.1", 0, 64, check_bind, false,
+     "address to listen on; keep loopback behind a reverse proxy"},
+    {"FRAMEFIT_DATA_DIR", CFG_STR, OFF(data_dir), "./var", 1, 4096, NULL, false,
+     "directory for the SQLite database and stored files"},
+    {"FRAMEFIT_DATABASE_URL", CFG_STR, OFF(database_url), "", 0, 4096, check_db_url, true,
+     "sqlite://PATH or postgres://USER:PASS@HOST:PORT/DB (default sqlite://DATA_DIR/framefit.db)"},
+    {"FRAMEFIT_DB_POOL_SIZE", CFG_INT, OFF(db_pool_size), "8", 1, 256, NULL, false,
+     "PostgreSQL connections in the pool"},
+    {"FRAMEFIT_MIGRATE_ON_START", CFG_BOOL, OFF(migrate_on_start), "1", 0, 1, NULL, false,
+     "apply pending migrations when serve starts (0 or 1)"},
+    {"FRAMEFIT_LOG_LEVEL", CFG_STR, OFF(log_level), "info", 0, 8, check_level, false,
+     "debug, info, warn or error"},
+    {"FRAMEFIT_LOG_FORMAT", CFG_STR, OFF(log_format), "json", 0, 8, check_format, false,
+     "json (one object per line) or text"},
+    {"FRAMEFIT_CORS_ORIGINS", CFG_STR, OFF(cors_origins), "", 0, 4096, check_origins, false,
+     "allowed browser origins: empty (no CORS), * or a comma-separated list"},
+    {"FRAMEFIT_MAX_BODY_BYTES", CFG_SIZE, OFF(max_body_bytes), "1M", 1, 64 << 20, NULL, false,
+     "largest accepted request body (bytes; K and M suffixes), larger gets 413"},
+    {"FRAMEFIT_REQUEST_TIMEOUT", CFG_INT, OFF(request_timeout_s), "30", 1, 3600, NULL, false,
+     "seconds a connection may stay idle or slow before it is closed"},
+    {"FRAMEFIT_SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout_s), "10", 0, 600, NULL, false,
+     "seconds to let in-flight requests finish on SIGTERM/SIGINT"},
+    {"FRAMEFIT_THREADS", CFG_INT, OFF(threads), "0", 0, 256, NULL, false,
+     "I/O threads (0 = one per CPU core)"},
+    {"FRAMEFIT_WORKERS", CFG_INT, OFF(workers), "0", 0, 1024, NULL, false,
+     "handler worker threads for slow work (0 = two per CPU core)"},
+    {"FRAMEFIT_ADMIN_TOKEN", CFG_STR, OFF(admin_token), "", 0, 512, check_token, true,
+     "static bearer token for staff endpoints (empty = staff endpoints refuse); secret"},
+};
+
+#define NROWS (sizeof rows / sizeof rows[0])
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static const char *lookup(char *const *envp, const char *name)
+{
+    size_t n = strlen(name);
+    const char *found = NULL;
+    for (char *const *e = envp; e && *e; e++)
+        if (!strncmp(*e, name, n) && (*e)[n] == '=')
+            found = *e + n + 1; /* last one wins, as with setenv */
+    return found;
+}
+
+static enum ff_err parse_size(const char *v, int64_t *out)
+{
+    size_t n = strlen(v);
+    int64_t mul = 1;
+    if (n && (v[n - 1] == 'K' || v[n - 1] == 'k'))
+        mul = 1024;
+    else if (n && (v[n - 1] == 'M' || v[n - 1] == 'm'))
+        mul = 1024 * 1024;
+    if (mul > 1)
+        n--;
+    int64_t x;
+    if (ff_parse_i64((struct ff_str){v, n}, 0, INT64_MAX / mul, &x))
+        return FF_EINVAL;
+    *out = x * mul;
+    return FF_OK;
+}
+
+static enum ff_err apply(struct ff_config *c, const struct cfg_row *r, const char *v,
+                         char *err, size_t errlen)
+{
+    char *base = (char *)c + r->offset;
+    const char *why = NULL;
+    int64_t x = 0;
+    switch (r->type) {
+    case CFG_INT:
+    case CFG_BOOL:
+        if (ff_parse_i64(ff_str_c(v), r->min, r->max, &x))
+            goto bad_range;
+        *(int *)base = (int)x;
+        return FF_OK;
+    case CFG_SIZE:
+        if (parse_size(v, &x) || x < r->min || x > r->max)
+            goto bad_range;
+        *(size_t *)base = (size_t)x;
+        return FF_OK;
+    case CFG_STR:
+        if ((int64_t)strlen(v) < r->min || (int64_t)strlen(v) > r->max) {
+            fail(err, errlen, "%s: must be %lld to %lld characters long", r->name,
+                 (long long)r->min, (long long)r->max);
+            return FF_EINVAL;
+        }
+        if (r->check && (why = r->check(v))) {
+            if (r->secret)
+                fail(err, errlen, "%s: %s", r->name, why);
+            else
+                fail(err, errlen, "%s: %s, got \"%.80s\"", r->name, why, v);
+            return FF_EINVAL;
+        }
+        if (r->offset == OFF(log_level)) { /* stored as the enum */
+            c->log_level = ff_log_level_parse(v);
+            return FF_OK;
+        }
+        char *s = ff_strdup(v);
+        if (!s)
+            return FF_ENOMEM;
+        ff_free(*(char **)base);
+        *(char **)base = s;
+        return FF_OK;
+    }
+bad_range:
+    if (r->type == CFG_BOOL)
+        fail(err, errlen, "%s: must be 0 or 1, got \"%.80s\"", r->name, v);
+    else
+        fail(err, errlen, "%s: must be an integer in %lld..%lld%s, got \"%.80s\"", r->name,
+             (long long)r->min, (long long)r->max, r->type == CFG_SIZE ? " (K/M allowed)" : "",
+             v);
+    return FF_EINVAL;
+}
+
+enum ff_err ff_config_load(struct ff_config **out, char *const *envp, char *err, size_t errlen)
+{
+    enum ff_err e = FF_OK;
+    *out = NULL;
+    if (!envp)
+        envp = environ;
+    struct ff_config *c = ff_calloc(1, sizeof *c);
+    if (!c) {
+        fail(err, errlen, "out of memory reading the configuration");
+        return FF_ENOMEM;
+    }
+    for (size_t i = 0; i < NROWS && !e; i++)
+        e = apply(c, &rows[i], rows[i].def, err, errlen);
+    /* warn about unknown FRAMEFIT_* names: they are almost always typos */
+    for (char *const *p = envp; *p && !e; p++) {
+        if (strncmp(*p, "FRAMEFIT_", 9))
+            continue;
+        const char *eq = strchr(*p, '=');
+        size_t n = eq ? (size_t)(eq - *p) : strlen(*p);
+        bool known = false;
+        for (size_t i = 0; i < NROWS; i++)
+            if (strlen(rows[i].name) == n && !strncmp(rows[i].name, *p, n))
+                known = true;
+        /* FRAMEFIT_TEST_* and FRAMEFIT_BENCH_* belong to the test scripts */
+        if (!known && strncmp(*p, "FRAMEFIT_TEST_", 14) && strncmp(*p, "FRAMEFIT_BENCH_", 15))
+            ff_log(FF_LOG_WARN, "config", "%.*s: unknown variable ignored (see framefit serve --help)",
+                   (int)(n > 64 ? 64 : n), *p);
+    }
+    for (size_t i = 0; i < NROWS && !e; i++) {
+        const char *v = lookup(envp, rows[i].name);
+        if (v)
+            e = apply(c, &rows[i], v, err, errlen);
+    }
+    if (!e && !c->database_url[0]) {
+        size_t n = strlen(c->data_dir) + 32;
+        char *u = ff_malloc(n);
+        if (!u) {
+            e = FF_ENOMEM;
+        } else {
+            snprintf(u, n, "sqlite://%s/framefit.db", c->data_dir);
+            ff_free(c->database_url);
+            c->database_url = u;
+        }
+    }
+    if (e == FF_ENOMEM)
+        fail(err, errlen, "out of memory reading the configuration");
+    if (e) {
+        ff_config_free(c);
+        return e;
+    }
+    *out = c;
+    return FF_OK;
+}
+
+void ff_config_free(struct ff_config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < NROWS; i++)
+        if (rows[i].type == CFG_STR && rows[i].offset != OFF(log_level))
+            ff_free(*(char **)((char *)c + rows[i].offset));
+    ff_free(c);
+}
+
+void ff_config_print_help(FILE *out)
+{
+    fprintf(out, "Environment variables (defaults in brackets):\n");
+    for (size_t i = 0; i < NROWS; i++) {
+        const char *d = rows[i].def;
+        if (rows[i].offset == OFF(database_url))
+            d = "sqlite://$FRAMEFIT_DATA_DIR/framefit.db";
+        fprintf(out, "  %-26s [%s]\n      %s\n", rows[i].name, *d ? d : "", rows[i].help);
+    }
+}
+
+void ff_config_describe(const struct ff_config *c, char *buf, size_t len)
+{
+    const char *db = c->database_url;
+    const char *kind = !strncmp(db, "sqlite://", 9) ? "sqlite" : "postgres";
+    snprintf(buf, len,
+             "bind=%s port=%d data_dir=%s database=%s%s%s threads=%d workers=%d "
+             "max_body=%zu timeout=%ds log=%s admin_token=%s cors=%s",
+             c->bind, c->port, c->data_dir, kind, kind[0] == 's' ? ":" : "",
+             kind[0] == 's' ? db + 9 : "", c->threads, c->workers, c->max_body_bytes,
+             c->request_timeout_s, ff_log_level_name((enum ff_log_level)c->log_level),
+             c->admin_token[0] ? "set" : "unset", c->cors_origins[0] ? c->cors_origins : "-");
+}
+
+int ff_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : (int)n;
+}
+
+const char *ff_config_sqlite_path(const struct ff_config *c)
+{
+    if (c && c->database_url && !strncmp(c->database_url, "sqlite://", 9))
+        return c->database_url + 9;
+    return NULL;
+}

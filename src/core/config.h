@@ -1,0 +1,70 @@
+/* config.h - framefit configuration: one table of every FRAMEFIT_* variable.
+ *
+ * Sources apply in order: built-in defaults, then the environment. Every row of
+ * the table in config.c has a name, type, default, bounds and validator; the
+ * whole set is validated at start and then frozen (pass `const struct ff_config *`).
+ *
+ *   struct ff_config *cfg;
+ *   char why[256];
+ *   if (ff_config_load(&cfg, NULL, why, sizeof why)) { fprintf(stderr, "%s\n", why); ... }
+ *   ... cfg->port, cfg->database_url ...
+ *   ff_config_free(cfg);
+ *
+ * To add a variable: add a field here and one row to the table in config.c
+ * (with its help text: `framefit serve --help` prints the table). */
+#ifndef FF_CORE_CONFIG_H
+#define FF_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+
+struct ff_config {
+    int port;               /* FRAMEFIT_PORT, 0..65535 (0 = any free port) */
+    char *bind;             /* FRAMEFIT_BIND, an IPv4/IPv6 literal */
+    char *data_dir;         /* FRAMEFIT_DATA_DIR: SQLite file and stored files */
+    char *database_url;     /* FRAMEFIT_DATABASE_URL, always filled in:
+                               "sqlite://<data_dir>/framefit.db" by default,
+                               else "sqlite://PATH" or "postgres://..." as given */
+    int log_level;          /* FRAMEFIT_LOG_LEVEL as enum ff_log_level (core/log.h) */
+    char *log_format;       /* FRAMEFIT_LOG_FORMAT: "json" or "text" */
+    char *cors_origins;     /* FRAMEFIT_CORS_ORIGINS: "" (none), "*" or comma list */
+    size_t max_body_bytes;  /* FRAMEFIT_MAX_BODY_BYTES (accepts K/M suffix) */
+    int request_timeout_s;  /* FRAMEFIT_REQUEST_TIMEOUT: idle connection timeout */
+    int shutdown_timeout_s; /* FRAMEFIT_SHUTDOWN_TIMEOUT: in-flight drain bound */
+    char *admin_token;      /* FRAMEFIT_ADMIN_TOKEN: "" disables staff endpoints;
+                               a secret: never log it */
+    int threads;            /* FRAMEFIT_THREADS: I/O threads, 0 = one per core */
+    int workers;            /* FRAMEFIT_WORKERS: handler workers, 0 = 2 per core */
+    int db_pool_size;       /* FRAMEFIT_DB_POOL_SIZE: PostgreSQL connections */
+    int migrate_on_start;   /* FRAMEFIT_MIGRATE_ON_START: 0 or 1 */
+};
+
+/* Reads the configuration. `envp` is a NULL-terminated "NAME=value" array
+ * (NULL means the process environment). On success *out is a new config,
+ * free it with ff_config_free. On a bad value returns FF_EINVAL and writes a
+ * one-line message naming the variable into err (e.g. "FRAMEFIT_PORT: must be
+ * an integer in 0..65535, got \"http\""). Unknown FRAMEFIT_* variables get a
+ * warning log line (they are usually typos); FRAMEFIT_TEST_* and FRAMEFIT_BENCH_*
+ * are left to test scripts. */
+enum ff_err ff_config_load(struct ff_config **out, char *const *envp, char *err,
+                           size_t errlen) FF_MUST_CHECK;
+
+void ff_config_free(struct ff_config *c);
+
+/* Prints one entry per variable: name, default, help (for `serve --help`). */
+void ff_config_print_help(FILE *out);
+
+/* Prints the effective configuration, secrets masked (for the start log). */
+void ff_config_describe(const struct ff_config *c, char *buf, size_t len);
+
+/* The number of online CPUs (>= 1). */
+int ff_cpu_count(void);
+
+/* If database_url is sqlite://PATH, returns PATH (pointer into the config
+ * string), else NULL. */
+const char *ff_config_sqlite_path(const struct ff_config *c);
+
+#endif
