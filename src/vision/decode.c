@@ -260,7 +260,16 @@ static void p_error(png_structp png, png_const_charp m)
 
 static void p_warn(png_structp png, png_const_charp m) { (void)png; (void)m; }
 
-static png_voidp p_malloc(png_structp png, png_alloc_size_t n) { (void)png; return ff_malloc(n); }
+static png_voidp p_malloc(png_structp png, png_alloc_size_t n)
+{
+    void *p = ff_malloc(n);
+    struct pngsrc *s = png_get_mem_ptr(png);
+    if (!p && s) {
+        s->code = FF_ENOMEM;
+        snprintf(s->text, sizeof s->text, "out of memory");
+    }
+    return p;
+}
 static void p_free(png_structp png, png_voidp p) { (void)png; ff_free(p); }
 
 static enum ff_err decode_png(const uint8_t *buf, size_t len, uint64_t max_px, int want_exif,
@@ -268,7 +277,19 @@ static enum ff_err decode_png(const uint8_t *buf, size_t len, uint64_t max_px, i
                               size_t errlen)
 {
     struct pngsrc src = {buf, len, 0, "", FF_OK};
-    png_structp png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &src, p_error, p_warn, NULL,
+    /* The size check comes before libpng reads anything: IHDR is always first. */
+    if (len >= 24 && !memcmp(buf + 12, "IHDR", 4)) {
+        uint64_t w = (uint64_t)buf[16] << 24 | buf[17] << 16 | buf[18] << 8 | buf[19];
+        uint64_t h = (uint64_t)buf[20] << 24 | buf[21] << 16 | buf[22] << 8 | buf[23];
+        info->stored_w = (int)(w > MAX_SIDE ? MAX_SIDE : w);
+        info->stored_h = (int)(h > MAX_SIDE ? MAX_SIDE : h);
+        if (w * h > max_px || w > MAX_SIDE || h > MAX_SIDE) {
+            msg(err, errlen, "PNG is %llux%llu: over the limit of %llu pixels",
+                (unsigned long long)w, (unsigned long long)h, (unsigned long long)max_px);
+            return FF_ETOOBIG;
+        }
+    }
+    png_structp png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &src, p_error, p_warn, &src,
                                                p_malloc, p_free);
     png_infop pi = png ? png_create_info_struct(png) : NULL;
     struct vis_image *volatile img = out;
@@ -477,7 +498,7 @@ enum ff_err vis_encode_png(const struct vis_image *img, uint8_t **out, size_t *o
     struct pngsrc es = {0};
     struct pngdst d = {0};
     png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, &es, p_error, p_warn,
-                                                NULL, p_malloc, p_free);
+                                                &es, p_malloc, p_free);
     png_infop pi = png ? png_create_info_struct(png) : NULL;
     if (!pi) {
         png_destroy_write_struct(&png, NULL);
