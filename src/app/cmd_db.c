@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/commands.h"
+#include "catalog/catalog.h"
 #include "core/config.h"
 #include "db/db.h"
 
@@ -103,10 +104,57 @@ static int backup_or_restore(int argc, char **argv, bool restore)
 int cmd_backup(int argc, char **argv) { return backup_or_restore(argc, argv, false); }
 int cmd_restore(int argc, char **argv) { return backup_or_restore(argc, argv, true); }
 
+static int parse_count(const char *s, int max, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 1 || v > max)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
 int cmd_seed(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "framefit seed: not implemented yet\n");
-    return 1;
+    if (cmd_wants_help(argc, argv)) {
+        printf("usage: framefit seed [--count N | --bench N]\n\n"
+               "Loads the demo catalog: N (default 320, at most 4160) realistic frames\n"
+               "across brands, all nine shapes, materials, colours, sizes, prices, stock\n"
+               "per variant and suited face shapes. Deterministic and idempotent: frames\n"
+               "already present (by slug) are skipped. Migrates first.\n\n"
+               "  --count N   number of demo frames\n"
+               "  --bench N   instead load N products equivalent to the peer benchmark's\n"
+               "              seed.sql (SKU FF-000001..., ids 1..N on an empty catalog)\n%s",
+               db_env_help);
+        return 0;
+    }
+    int count = 320;
+    bool bench = false;
+    for (int i = 1; i < argc; i++) {
+        bool is_bench = !strcmp(argv[i], "--bench");
+        if ((is_bench || !strcmp(argv[i], "--count")) && i + 1 < argc &&
+            !parse_count(argv[i + 1], is_bench ? 1000000 : 4160, &count)) {
+            bench = is_bench;
+            i++;
+            continue;
+        }
+        fprintf(stderr, "framefit seed: bad argument '%s' (see framefit seed --help)\n",
+                argv[i]);
+        return 2;
+    }
+    struct ff_config *cfg;
+    struct db *db;
+    if (open_db("seed", &cfg, &db))
+        return 1;
+    int added = 0;
+    enum ff_err err = db_migrate(db, NULL);
+    if (!err)
+        err = bench ? cat_seed_bench(db, count, &added) : cat_seed_demo(db, count, &added);
+    if (err)
+        fprintf(stderr, "framefit seed: %s\n", *db_errmsg() ? db_errmsg() : ff_err_str(err));
+    else
+        printf("framefit seed: %d %s products added (%d already present)\n", added,
+               bench ? "benchmark" : "demo", count - added);
+    close_db(cfg, db);
+    return err ? 1 : 0;
 }
