@@ -1,5 +1,6 @@
 /* test_routes.c - routes for tests and benchmarks only (FRAMEFIT_TEST_ROUTES=1):
  *   POST /__test/echo    validates a JSON body against a sample schema, echoes it
+ *   POST /__test/json    parses any JSON body and re-serializes it (bench)
  *   GET  /__test/sleep?ms=N  sleeps on a worker (graceful-shutdown tests)
  *   GET  /__test/staff   HTTP_ROUTE_STAFF probe
  * They are not in the OpenAPI document and never registered by default. */
@@ -37,6 +38,15 @@ static enum ff_err echo(struct http_req *req, struct http_resp *resp)
     return http_reply_json(resp, 200, json_incref(body));
 }
 
+static enum ff_err json_any(struct http_req *req, struct http_resp *resp)
+{
+    json_t *body;
+    enum ff_err e = http_json_body(req, NULL, &body);
+    if (e)
+        return e;
+    return http_reply_json(resp, 200, json_incref(body));
+}
+
 static enum ff_err sleep_ms(struct http_req *req, struct http_resp *resp)
 {
     int64_t ms = 100;
@@ -60,6 +70,8 @@ enum ff_err app_register_test_routes(struct http_router *r, struct app *a)
     if (!a->cfg->test_routes)
         return FF_OK;
     e = http_route_add(r, HTTP_POST, "/__test/echo", echo, a, 0);
+    if (!e)
+        e = http_route_add(r, HTTP_POST, "/__test/json", json_any, a, 0);
     if (!e)
         e = http_route_add(r, HTTP_GET, "/__test/sleep", sleep_ms, a, 0);
     if (!e)

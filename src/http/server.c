@@ -659,7 +659,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     const char *meth = c->req.method_name ? c->req.method_name : "-";
     http_metrics_observe(s->metrics, route, meth, status ? status : 499, dur);
     if (ff_log_enabled(FF_LOG_INFO)) {
-        char t[32], line[768], eroute[256], emeth[32];
+        char t[96], line[768], eroute[256], emeth[32];
         ff_log_time(t, sizeof t);
         ff_json_escape(eroute, sizeof eroute,
                        route == SIZE_MAX ? "unmatched" : c->match.route->pattern, (size_t)-1);

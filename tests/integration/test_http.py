@@ -289,6 +289,15 @@ def run_all(s):
         assert p.returncode == 0, p.stdout + p.stderr
 
     @test
+    def oversized_head_rejected():
+        out, closed = s.raw_ex(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 +
+                               b"\r\n\r\n")
+        assert raw_status(out) in (400, 413, 414, 431) or (closed and not out), out[:200]
+        out, closed = s.raw_ex(b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert raw_status(out) in (400, 413, 414, 431) or (closed and not out), out[:200]
+        assert s.request("GET", "/healthz").status == 200
+
+    @test
     def readyz():
         r = s.request("GET", "/readyz")
         assert r.status == 200 and r.json() == {"status": "ready"}, r
@@ -312,6 +321,14 @@ def other_servers():
             check_problem(s.request("GET", "/__test/staff",
                                     headers={"Authorization": "Bearer anything-at-all-123"}),
                           403, "forbidden")
+
+    @test
+    def idle_and_slow_clients_time_out():
+        with Server(FRAMEFIT, env={"FRAMEFIT_REQUEST_TIMEOUT": "1"}) as s:
+            t0 = time.time()
+            out, closed = s.raw_ex(b"GET /healthz HTTP/1.1\r\nHost: x\r\n", timeout=10)
+            assert closed and time.time() - t0 < 8, (out, closed)
+            assert s.request("GET", "/healthz").status == 200
 
     @test
     def graceful_shutdown_finishes_inflight():
