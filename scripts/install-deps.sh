@@ -9,7 +9,7 @@ libsodium-dev libcurl4-openssl-dev libhiredis-dev libjpeg62-turbo-dev libpng-dev
 postgresql postgresql-client redis-server libdlib-data"
 
 # Only for tests and benchmarks (oracles, linters, load drivers).
-TEST_PKGS="libdlib-dev prometheus wrk valgrind"
+TEST_PKGS="libdlib-dev prometheus wrk valgrind python3"
 
 want="$PKGS"
 case "${1:-}" in

@@ -67,7 +67,7 @@ void cat__iso_time(int64_t ms, char *buf, size_t len)
 
 /* ---- field checks ------------------------------------------------------------ */
 
-enum str_kind { S_TEXT, S_MULTILINE, S_SLUG, S_TOKEN, S_SKU, S_SIZE, S_CURRENCY, S_URL };
+enum str_kind { S_TEXT, S_ALT, S_MULTILINE, S_SLUG, S_TOKEN, S_SKU, S_SIZE, S_CURRENCY, S_URL };
 
 static bool kind_ok(enum str_kind k, const char *s)
 {
@@ -107,6 +107,7 @@ static bool kind_ok(enum str_kind k, const char *s)
                 return false;
         return true;
     case S_TEXT:
+    case S_ALT:
     case S_MULTILINE:
         for (size_t i = 0; i < n; i++) {
             unsigned char ch = (unsigned char)s[i];
@@ -152,7 +153,7 @@ static bool take_str(const json_t *obj, const char *key, const char *path, bool 
     size_t n = json_string_length(v);
     if (n != strlen(s)) {
         cat__add_error(errs, path, "must not contain NUL characters");
-    } else if (n == 0 && kind != S_MULTILINE) {
+    } else if (n == 0 && kind != S_MULTILINE && kind != S_ALT) {
         cat__add_error(errs, path, "must not be empty");
     } else if (n >= cap) {
         cat__add_error(errs, path, "must be at most %zu bytes long", cap - 1);
@@ -353,7 +354,7 @@ static void take_images(const json_t *body, struct cat_product *p, json_t *errs)
         snprintf(path, sizeof path, "%surl", base);
         take_str(v, "url", path, true, S_URL, im->url, sizeof im->url, errs);
         snprintf(path, sizeof path, "%salt", base);
-        take_str(v, "alt", path, false, S_TEXT, im->alt, sizeof im->alt, errs);
+        take_str(v, "alt", path, false, S_ALT, im->alt, sizeof im->alt, errs);
     }
 }
 

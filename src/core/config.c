@@ -122,6 +122,8 @@ static const struct cfg_row rows[] = {
      "I/O threads (0 = one per CPU core)"},
     {"FRAMEFIT_WORKERS", CFG_INT, OFF(workers), "0", 0, 1024, NULL, false,
      "handler worker threads for slow work (0 = two per CPU core)"},
+    {"FRAMEFIT_TEST_ROUTES", CFG_BOOL, OFF(test_routes), "0", 0, 1, NULL, false,
+     "1 adds /__test/echo and /__test/sleep for tests and benchmarks; never in production"},
     {"FRAMEFIT_ADMIN_TOKEN", CFG_STR, OFF(admin_token), "", 0, 512, check_token, true,
      "static bearer token for staff endpoints (empty = staff endpoints refuse); secret"},
 };

@@ -40,6 +40,7 @@ struct ff_config {
     int workers;            /* FRAMEFIT_WORKERS: handler workers, 0 = 2 per core */
     int db_pool_size;       /* FRAMEFIT_DB_POOL_SIZE: PostgreSQL connections */
     int migrate_on_start;   /* FRAMEFIT_MIGRATE_ON_START: 0 or 1 */
+    int test_routes;        /* FRAMEFIT_TEST_ROUTES: 1 adds the /__test/ routes (tests, bench) */
 };
 
 /* Reads the configuration. `envp` is a NULL-terminated "NAME=value" array

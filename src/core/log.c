@@ -57,7 +57,7 @@ void ff_log(enum ff_log_level l, const char *module, const char *fmt, ...)
 {
     if (!ff_log_enabled(l))
         return;
-    char msg[1024], t[32], line[2048];
+    char msg[1024], t[96], line[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);

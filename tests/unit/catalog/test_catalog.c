@@ -365,6 +365,23 @@ TEST(validation_names_every_field)
     json_decref(body);
 }
 
+TEST(empty_alt_roundtrips)
+{
+    /* found by fuzz_catalog_body: an image without alt text came back as
+     * "alt": "" and that output did not validate as input */
+    json_t *body = valid_body("alt-less", "T-ALT"), *p = NULL, *errs = NULL;
+    json_object_set_new(json_array_get(json_object_get(body, "images"), 0), "alt",
+                        json_string(""));
+    ASSERT_OK(cat_create(db, body, &p, &errs));
+    json_t *patch = json_pack("{s:O}", "images", json_object_get(p, "images"));
+    json_t *q = NULL;
+    ASSERT_OK(cat_update(db, json_integer_value(json_object_get(p, "id")), 1, patch, &q, &errs));
+    json_decref(q);
+    json_decref(patch);
+    json_decref(p);
+    json_decref(body);
+}
+
 TEST(bench_seed_matches_peer)
 {
     int added = 0;
@@ -391,6 +408,7 @@ int main(void)
     RUN(full_text_search);
     RUN(create_get_update_delete);
     RUN(validation_names_every_field);
+    RUN(empty_alt_roundtrips);
     RUN(bench_seed_matches_peer);
     db_close(db);
     dbt_cleanup();

@@ -1,0 +1,55 @@
+/* app.h - the composition root's shared state and wiring points.
+ *
+ * `framefit serve` (cmd_serve.c) loads the configuration, opens storage,
+ * builds the router, starts the HTTP server and waits for SIGTERM/SIGINT.
+ * Two files are the places other parts plug in:
+ *
+ *   app/app_storage.c  (owned by the storage part) opens and closes the
+ *                      database, answers the readiness probe and appends
+ *                      the pool gauges to /metrics.
+ *   app/routes.c       every module registers its routes here, e.g.
+ *                      `e = cat_http_register(r, a->db);` (see http/router.h
+ *                      and http/req.h for the handler API).
+ *
+ * A module never sees struct app: it gets what it needs (the db pool, the
+ * config) as arguments of its own register function. */
+#ifndef FF_APP_APP_H
+#define FF_APP_APP_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "http/router.h"
+
+struct db;
+
+struct app {
+    const struct ff_config *cfg;
+    struct db *db; /* set by app_storage_open; NULL for --print-routes */
+};
+
+/* ---- app/app_storage.c ---------------------------------------------------- */
+
+/* Opens storage from a->cfg (migrating on start when configured) and sets
+ * a->db. On failure writes a one-line reason into why. */
+enum ff_err app_storage_open(struct app *a, char *why, size_t len) FF_MUST_CHECK;
+/* Closes storage (NULL-safe, after the server stopped). */
+void app_storage_close(struct app *a);
+/* /readyz probe: `ud` is the struct app. */
+enum ff_err app_storage_ready(void *ud, char *why, size_t len);
+/* /metrics collector: appends storage pool gauges; `ud` is the struct app. */
+void app_storage_metrics(struct ff_buf *out, void *ud);
+
+/* ---- app/routes.c --------------------------------------------------------- */
+
+/* Registers every module's routes (the builtin ones are added by serve). */
+enum ff_err app_register_routes(struct http_router *r, struct app *a) FF_MUST_CHECK;
+
+/* ---- app/openapi_data.c (generated from openapi/openapi.json) ------------- */
+
+extern const char ff_openapi_json[];
+extern const size_t ff_openapi_json_len;
+
+#endif
