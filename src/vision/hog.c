@@ -198,12 +198,13 @@ static void vote_row(struct hog_tmp *t, int iyp, int cnc)
     for (int x = 1; x < t->xe; x++) {
         float *b = h + t->off[x];
 #ifdef __SSE2__
-        const __m128 pa = _mm_castpd_ps(_mm_load_sd((const double *)(wa + 2 * x)));
-        const __m128 pb = _mm_castpd_ps(_mm_load_sd((const double *)(wb + 2 * x)));
-        __m128 ha = _mm_castpd_ps(_mm_load_sd((const double *)b));
-        __m128 hb = _mm_castpd_ps(_mm_load_sd((const double *)(b + rs)));
-        _mm_store_sd((double *)b, _mm_castps_pd(_mm_add_ps(ha, pa)));
-        _mm_store_sd((double *)(b + rs), _mm_castps_pd(_mm_add_ps(hb, pb)));
+        /* 64-bit unaligned loads/stores (the pairs sit at any float index) */
+        const __m128 pa = _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(wa + 2 * x)));
+        const __m128 pb = _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(wb + 2 * x)));
+        const __m128 ha = _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)b));
+        const __m128 hb = _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(b + rs)));
+        _mm_storel_epi64((__m128i *)b, _mm_castps_si128(_mm_add_ps(ha, pa)));
+        _mm_storel_epi64((__m128i *)(b + rs), _mm_castps_si128(_mm_add_ps(hb, pb)));
 #else
         b[0] += wa[2 * x];
         b[1] += wa[2 * x + 1];
