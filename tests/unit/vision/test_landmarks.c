@@ -1,0 +1,196 @@
+/* test_landmarks.c - the predictor gives dlib's points on the dev faces.
+ *
+ * Fixture tests/data/vision/landmarks_dlib.json holds dlib 19.24's own output
+ * (recorded with tests/vision/dlib_ref_landmarks) for every annotated face in
+ * shared/data/faces/ from several boxes. We decode the same photos, predict from
+ * the same boxes and require: mean deviation <= 0.1 px and max <= 0.5 px from
+ * dlib, and an NME (outer-eye-corner normalised) vs ground truth no worse than
+ * dlib's. Skips when shared/ or the Debian model is absent. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "vision/decode.h"
+#include "vision/image_ops.h"
+#include "vision/shape.h"
+
+static struct vis_shape_model *model;
+static json_t *fixture;
+
+static double nme(const struct vis_point *p, json_t *gt)
+{
+    double ex = json_number_value(json_array_get(json_array_get(gt, 36), 0)) -
+                json_number_value(json_array_get(json_array_get(gt, 45), 0));
+    double ey = json_number_value(json_array_get(json_array_get(gt, 36), 1)) -
+                json_number_value(json_array_get(json_array_get(gt, 45), 1));
+    double norm = sqrt(ex * ex + ey * ey), s = 0;
+    for (int j = 0; j < 68; j++) {
+        double dx = p[j].x - json_number_value(json_array_get(json_array_get(gt, j), 0));
+        double dy = p[j].y - json_number_value(json_array_get(json_array_get(gt, j), 1));
+        s += sqrt(dx * dx + dy * dy);
+    }
+    return s / 68 / norm;
+}
+
+static void to_points(json_t *arr, struct vis_point *p)
+{
+    for (size_t j = 0; j < json_array_size(arr); j++) {
+        p[j].x = json_number_value(json_array_get(json_array_get(arr, j), 0));
+        p[j].y = json_number_value(json_array_get(json_array_get(arr, j), 1));
+    }
+}
+
+/* Runs every fixture box through the predictor with the current kernel. */
+static void check_all(int verbose)
+{
+    char path[1024], err[256];
+    static const char *kinds[] = {"given_points_bbox", "mapped_points_bbox", "dlib_detector"};
+    double sum = 0, worst = 0, nme_ours[3] = {0}, nme_dlib[3] = {0};
+    long npts = 0, nruns = 0, nme_n[3] = {0};
+    json_t *images = json_object_get(fixture, "images");
+    ASSERT(json_array_size(images) >= 9);
+    for (size_t i = 0; i < json_array_size(images); i++) {
+        json_t *im = json_array_get(images, i);
+        snprintf(path, sizeof path, "%s/data/faces/%s", FF_SHARED_DIR,
+                 json_string_value(json_object_get(im, "image")));
+        struct vis_image img;
+        struct vis_decode_opts o = {.fmt = (i % 2) ? VIS_GRAY8 : VIS_RGB8};
+        enum ff_err e = vis_decode_file(path, &o, &img, NULL, err, sizeof err);
+        if (e)
+            TEST_FAIL("%s: %s", path, err);
+        ASSERT_EQ(img.w, json_integer_value(json_object_get(im, "width")));
+        ASSERT_EQ(img.h, json_integer_value(json_object_get(im, "height")));
+        int human = !strcmp(json_string_value(json_object_get(im, "label_kind")), "human");
+        json_t *faces = json_object_get(im, "faces");
+        for (size_t f = 0; f < json_array_size(faces); f++) {
+            json_t *face = json_array_get(faces, f), *runs = json_object_get(face, "runs");
+            for (size_t r = 0; r < json_array_size(runs); r++) {
+                json_t *run = json_array_get(runs, r), *b = json_object_get(run, "box");
+                long l = (long)json_integer_value(json_array_get(b, 0));
+                long t = (long)json_integer_value(json_array_get(b, 1));
+                long w = (long)json_integer_value(json_array_get(b, 2));
+                long h = (long)json_integer_value(json_array_get(b, 3));
+                struct vis_rect box = {l, t, l + w - 1, t + h - 1};
+                struct vis_point ours[68], ref[68];
+                ASSERT_OK(vis_shape_predict(model, &img, box, ours));
+                to_points(json_object_get(run, "dlib_points"), ref);
+                double fsum = 0, fmax = 0;
+                for (int j = 0; j < 68; j++) {
+                    double d = hypot(ours[j].x - ref[j].x, ours[j].y - ref[j].y);
+                    fsum += d;
+                    fmax = d > fmax ? d : fmax;
+                }
+                sum += fsum;
+                npts += 68;
+                nruns++;
+                worst = fmax > worst ? fmax : worst;
+                if (fsum / 68 > 0.1 || fmax > 0.5)
+                    TEST_FAIL("%s face %zu box %s: mean %.3f max %.3f px from dlib", path, f,
+                              json_string_value(json_object_get(run, "box_kind")), fsum / 68,
+                              fmax);
+                if (human) {
+                    double a = nme(ours, json_object_get(face, "points"));
+                    double d = nme(ref, json_object_get(face, "points"));
+                    const char *kind = json_string_value(json_object_get(run, "box_kind"));
+                    for (int k = 0; k < 3; k++)
+                        if (!strcmp(kind, kinds[k])) {
+                            nme_ours[k] += a;
+                            nme_dlib[k] += d;
+                            nme_n[k]++;
+                        }
+                    if (a > d + 1e-12)
+                        TEST_FAIL("%s: NME %.4f worse than dlib's %.4f", path, a, d);
+                }
+            }
+        }
+        vis_image_release(&img);
+    }
+    if (verbose) {
+        fprintf(stderr, "  %ld boxes: mean %.4f px, max %.3f px from dlib\n", nruns,
+                sum / (double)npts, worst);
+        for (int k = 0; k < 3; k++)
+            if (nme_n[k])
+                fprintf(stderr, "  NME vs ground truth from %-18s: %.4f (dlib %.4f), %ld faces\n",
+                        kinds[k], nme_ours[k] / (double)nme_n[k], nme_dlib[k] / (double)nme_n[k],
+                        nme_n[k]);
+    }
+    ASSERT(nruns >= 20);
+}
+
+TEST(matches_dlib_on_dev_faces) { check_all(1); }
+
+TEST(every_kernel_gives_the_same_points)
+{
+    const char *names[] = {"scalar", "sse2", "avx2", "avx512"};
+    for (size_t k = 0; k < 4; k++) {
+        const char *got = vis_shape_set_kernel(names[k]);
+        if (strcmp(got, names[k])) {
+            fprintf(stderr, "  kernel %s not supported here, skipped\n", names[k]);
+            continue;
+        }
+        check_all(0);
+    }
+    vis_shape_set_kernel("avx512");
+    vis_shape_set_kernel("avx2");
+}
+
+TEST(info_describes_the_68_point_model)
+{
+    struct vis_shape_info in;
+    vis_shape_model_info(model, &in);
+    ASSERT_EQ(in.parts, 68);
+    ASSERT_EQ(in.cascades, 15);
+    ASSERT_EQ(in.trees, 7500);
+    ASSERT_EQ(in.splits_per_tree, 15);
+    ASSERT_EQ(in.features, 500);
+    ASSERT_EQ(in.source_size, 99693937);
+    ASSERT_STREQ(in.sha256, "fbdc2cb80eb9aa7a758672cbfdda32ba6300efe9b6e6c7a299ff7e736b11b92f");
+}
+
+TEST(bad_arguments)
+{
+    uint8_t px[16 * 16] = {0};
+    struct vis_image img = {16, 16, 16, VIS_GRAY8, px};
+    struct vis_point p[68];
+    struct vis_rect box = {0, 0, 15, 15};
+    ASSERT_EQ(vis_shape_predict(model, NULL, box, p), FF_EINVAL);
+    img.stride = 8;
+    ASSERT_EQ(vis_shape_predict(model, &img, box, p), FF_EINVAL);
+    img.stride = 16;
+    /* a box far outside the image: all features read 0, still a clean answer */
+    struct vis_rect far = {-100000000, -100000000, 100000000, 100000000};
+    ASSERT_OK(vis_shape_predict(model, &img, far, p));
+    ASSERT_OK(vis_shape_predict(model, &img, box, p));
+}
+
+int main(void)
+{
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/data/faces/README.md", FF_SHARED_DIR);
+    if (access(path, R_OK))
+        TEST_SKIP("shared/data/faces is absent (FF_SHARED_DIR); cannot compare with dlib");
+    if (access(VIS_SHAPE_DEFAULT_MODEL, R_OK))
+        TEST_SKIP("dlib's 68-point model is absent (install libdlib-data)");
+    json_error_t je;
+    fixture = json_load_file(FF_TEST_DATA "/vision/landmarks_dlib.json", 0, &je);
+    if (!fixture) {
+        fprintf(stderr, "fixture: %s\n", je.text);
+        return 1;
+    }
+    struct vis_shape_opts o = {.path = VIS_SHAPE_DEFAULT_MODEL, .cache_dir = "vision-cache"};
+    if (vis_shape_model_load(&o, &model, err, sizeof err)) {
+        fprintf(stderr, "load: %s\n", err);
+        return 1;
+    }
+    RUN(matches_dlib_on_dev_faces);
+    RUN(every_kernel_gives_the_same_points);
+    RUN(info_describes_the_68_point_model);
+    RUN(bad_arguments);
+    vis_shape_model_free(model);
+    json_decref(fixture);
+    return TEST_REPORT();
+}
