@@ -5,11 +5,12 @@
  * and document each route in openapi/openapi.json (a test checks that the
  * router and the document list the same routes). */
 #include "app/app.h"
+#include "catalog/catalog_http.h"
 
 enum ff_err app_register_routes(struct http_router *r, struct app *a)
 {
     enum ff_err e = FF_OK;
-    (void)r;
-    (void)a;
+    if (!e)
+        e = cat_http_register(r, a->db);
     return e;
 }

@@ -1,0 +1,20 @@
+/* catalog_http.h - the catalog's HTTP API under /api/v1 (thin: it parses,
+ * calls the service in catalog.h and maps the outcome). */
+#ifndef FF_CATALOG_CATALOG_HTTP_H
+#define FF_CATALOG_CATALOG_HTTP_H
+
+#include "core/err.h"
+#include "db/db.h"
+#include "http/router.h"
+
+/* Registers, with db as the handlers' user data (db may be NULL when the
+ * routes are only listed):
+ *   GET    /api/v1/products          list, filter, sort, search, paginate
+ *   GET    /api/v1/products/{ref}    one product by numeric id or slug (ETag "v<version>")
+ *   POST   /api/v1/products          staff: create (201, Location, ETag)
+ *   PATCH  /api/v1/products/{ref}    staff: change fields; If-Match "v<version>"
+ *                                    required (428), stale (412)
+ *   DELETE /api/v1/products/{ref}    staff: soft delete (204); If-Match optional */
+enum ff_err cat_http_register(struct http_router *r, struct db *db) FF_MUST_CHECK;
+
+#endif
