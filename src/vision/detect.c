@@ -14,6 +14,8 @@
 
 #define DET_MAX_THREADS 16
 
+int det__cpu_level = 3;
+
 struct cand {
     double score;
     struct vis_rect box;
@@ -88,9 +90,9 @@ static struct vis_rect cand_box(long r, long c, int level)
     return box;
 }
 
-/* One pyramid level's image, as a view into a shared buffer or the input. */
+/* One pyramid level's image: 1 (grey) or 3 (r, g, b) planes. */
 struct level {
-    const uint8_t *px;
+    const uint8_t *px[3];
     int w, h;
     size_t stride;
 };
@@ -109,7 +111,7 @@ static enum ff_err run_level(struct job *j, int l)
 {
     const struct level *lv = &j->lv[l];
     struct hog_map m;
-    enum ff_err e = hog__extract(lv->px, lv->w, lv->h, lv->stride, j->channels, &m);
+    enum ff_err e = hog__extract(lv->px, j->channels, lv->w, lv->h, lv->stride, &m);
     if (e || !m.data)
         return e;
     struct det_scores s;
@@ -192,35 +194,54 @@ static int overlaps(const struct vis_detector *d, const struct vis_rect *a,
            inner / rect_area(b) > d->cover_thresh;
 }
 
-static enum ff_err build_pyramid(const struct vis_detector *d, const struct vis_image *img,
-                                 struct level *lv, int nlevels, uint8_t **buf)
+/* Level 0 is the input (grey) or its three planes (RGB); each next level is
+ * dlib's pyramid_down<6> of the one before. All levels share one buffer. */
+static enum ff_err build_pyramid(const struct vis_image *img, struct level *lv, int nlevels,
+                                 uint8_t **buf)
 {
     const int ch = (int)img->fmt;
     size_t total = 0;
     int w = img->w, h = img->h;
+    if (ch == 3)
+        total += (size_t)w * (size_t)h * 3 + 64;
     for (int l = 1; l < nlevels; l++) {
         pyr__down_size(w, h, &w, &h);
         total += (size_t)w * ch * (size_t)h + 64;
     }
     *buf = NULL;
-    lv[0] = (struct level){img->data, img->w, img->h, img->stride};
-    if (nlevels <= 1)
-        return FF_OK;
-    *buf = ff_malloc(total);
-    if (!*buf)
-        return FF_ENOMEM;
+    if (total) {
+        *buf = ff_malloc(total);
+        if (!*buf)
+            return FF_ENOMEM;
+    }
     uint8_t *p = *buf;
+    lv[0] = (struct level){{img->data}, img->w, img->h, img->stride};
+    if (ch == 3) {
+        const size_t n = (size_t)img->w * (size_t)img->h;
+        lv[0] = (struct level){{p, p + n, p + 2 * n}, img->w, img->h, (size_t)img->w};
+        for (int y = 0; y < img->h; y++) {
+            const uint8_t *s = img->data + (size_t)y * img->stride;
+            uint8_t *r = p + (size_t)y * img->w, *g = r + n, *b = g + n;
+            for (int x = 0; x < img->w; x++) {
+                r[x] = s[3 * x];
+                g[x] = s[3 * x + 1];
+                b[x] = s[3 * x + 2];
+            }
+        }
+        p += 3 * n + 64;
+    }
     for (int l = 1; l < nlevels; l++) {
         int nw, nh;
         pyr__down_size(lv[l - 1].w, lv[l - 1].h, &nw, &nh);
-        lv[l] = (struct level){p, nw, nh, (size_t)nw * ch};
-        enum ff_err e = pyr__down(lv[l - 1].px, lv[l - 1].w, lv[l - 1].h, lv[l - 1].stride, ch,
-                                  p, nw, nh, lv[l].stride);
+        const size_t n = (size_t)nw * (size_t)nh;
+        lv[l] = (struct level){{p, p + n, p + 2 * n}, nw, nh, (size_t)nw};
+        uint8_t *dst[3] = {p, p + n, p + 2 * n};
+        enum ff_err e = pyr__down(lv[l - 1].px, ch, lv[l - 1].w, lv[l - 1].h, lv[l - 1].stride,
+                                  ch == 3, dst, nw, nh, lv[l].stride);
         if (e)
             return e;
-        p += (size_t)nw * ch * (size_t)nh + 64;
+        p += (size_t)ch * n + 64;
     }
-    (void)d;
     return FF_OK;
 }
 
@@ -256,7 +277,7 @@ enum ff_err vis_detect_ex(const struct vis_detector *d, const struct vis_image *
         e = FF_ENOMEM;
         goto out;
     }
-    if ((e = build_pyramid(d, img, lv, nlevels, &buf)))
+    if ((e = build_pyramid(img, lv, nlevels, &buf)))
         goto out;
     struct job j = {.d = d, .lv = lv, .nlevels = nlevels, .channels = (int)img->fmt,
                     .adjust = opts ? opts->adjust_threshold : 0, .out = per};

@@ -47,12 +47,19 @@ struct hog_map {
     float *data;        /* owned by whoever filled it (ff_malloc) */
 };
 
-/* Computes dlib's FHOG of an 8-bit image (1 or 3 channels, channels == bytes per
- * pixel) into m with filter padding 10 (dlib: extract_fhog_features(img, hog, 8,
- * 10, 10)). m->data is allocated (ff_malloc) and replaces nothing: the caller frees
- * it. An image too small gives rows = cols = 0 and data = NULL. */
-enum ff_err hog__extract(const uint8_t *px, int w, int h, size_t stride, int channels,
+/* Computes dlib's FHOG of an 8-bit image into m with filter padding 10 (dlib:
+ * extract_fhog_features(img, hog, 8, 10, 10)). The image is given as planes:
+ * nch == 1 (grey) or nch == 3 (r, g, b planes; dlib's rgb_pixel behaviour, the
+ * channel with the strongest gradient wins), each w x h with the same stride.
+ * m->data is allocated (ff_malloc); the caller frees it. An image too small
+ * gives rows = cols = 0 and data = NULL. */
+enum ff_err hog__extract(const uint8_t *const *planes, int nch, int w, int h, size_t stride,
                          struct hog_map *m);
+
+/* Highest instruction set the detector may use: 0 portable C, 2 AVX2(+FMA),
+ * 3 AVX-512F; each is still only used if the CPU has it. Default 3. Tests lower
+ * it to check that every path gives the same results; not for concurrent use. */
+extern int det__cpu_level;
 
 /* Number of pyramid levels dlib uses for a w x h image (pyramid_down<6>). */
 unsigned long hog__num_levels(const struct vis_detector *d, long w, long h);

@@ -2,19 +2,20 @@
  * interpolation.h), reproduced to the bit.
  *
  * dlib resamples the columns of each row in groups of 4 with float SIMD
- * (x positions stepped in float), and does the last group(s) in scalar code
- * (x in double). The grey SIMD path rounds (v + 0.5), the grey scalar path and
- * the whole RGB path truncate. The column positions do not depend on the row,
- * so they are computed once per level into small tables. */
+ * (x positions stepped in float), and the last group(s) in scalar code (x in
+ * double). Grey: the SIMD columns round (v + 0.5), the scalar ones truncate a
+ * float. RGB: the SIMD columns truncate a float, the scalar ones a double. The
+ * column positions do not depend on the row, so they are computed once per
+ * level. The AVX2 version gathers the two neighbours of 8 columns at once. */
 #include <math.h>
 
 #include "core/alloc.h"
+#include "vision/hog.h"
 #include "vision/pyramid.h"
 
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define PYR_X86 1
 #endif
 
 void pyr__down_size(int w, int h, int *out_w, int *out_h)
@@ -25,19 +26,30 @@ void pyr__down_size(int w, int h, int *out_w, int *out_h)
 
 struct cols {
     int *left, *right;
-    float *lrf;   /* SIMD columns: lr fraction (float); scalar: (float)(x-left) */
-    double *lrd;  /* scalar columns: lr fraction in double */
-    int nsimd;    /* columns [0, nsimd) use the SIMD arithmetic */
+    float *lr, *ilr; /* SIMD columns: lr fraction and 1 - lr (float) */
+    double *lrd;     /* scalar columns: lr fraction (double) */
+    int nsimd;       /* columns [0, nsimd) use dlib's SIMD arithmetic */
+    int nvec;        /* columns [0, nvec) are safe for 4-byte gathers (left+3 < w) */
 };
+
+static void cols_free(struct cols *t)
+{
+    ff_free(t->left);
+    ff_free(t->lr);
+    ff_free(t->lrd);
+}
 
 static enum ff_err cols_init(struct cols *t, int w, int ow)
 {
     t->left = ff_malloc(sizeof(int) * 2 * (size_t)ow);
-    t->lrf = ff_malloc(sizeof(float) * (size_t)ow);
+    t->lr = ff_malloc(sizeof(float) * 2 * (size_t)ow);
     t->lrd = ff_malloc(sizeof(double) * (size_t)ow);
-    if (!t->left || !t->lrf || !t->lrd)
+    if (!t->left || !t->lr || !t->lrd) {
+        cols_free(t);
         return FF_ENOMEM;
+    }
     t->right = t->left + ow;
+    t->ilr = t->lr + ow;
     const double xs = (w - 1) / (double)(ow - 1 > 1 ? ow - 1 : 1);
     const double x0 = -4 * xs;
     float lane[4] = {(float)x0, (float)(x0 + xs), (float)(x0 + 2 * xs), (float)(x0 + 3 * xs)};
@@ -53,15 +65,17 @@ static enum ff_err cols_init(struct cols *t, int w, int ow)
         }
         if (l[3] + 1 >= w)
             break;
-        /* dlib writes all 4 even past the last column (its image rows have
-         * room); we keep only the columns that exist */
         for (int k = 0; k < 4 && c + k < ow; k++) {
             t->left[c + k] = l[k];
             t->right[c + k] = l[k] + 1;
-            t->lrf[c + k] = f[k];
+            t->lr[c + k] = f[k];
+            t->ilr[c + k] = 1 - f[k];
         }
     }
     t->nsimd = c < ow ? c : ow;
+    t->nvec = 0;
+    while (t->nvec < t->nsimd && t->left[t->nvec] + 3 < w)
+        t->nvec++;
     double x = -xs + c * xs;
     for (; c < ow; c++) {
         x += xs;
@@ -70,75 +84,87 @@ static enum ff_err cols_init(struct cols *t, int w, int ow)
         t->left[c] = (int)left;
         t->right[c] = (int)right;
         t->lrd[c] = x - left;
-        t->lrf[c] = (float)(x - left);
+        t->lr[c] = (float)(x - left);
     }
     return FF_OK;
 }
 
-static void cols_free(struct cols *t)
-{
-    ff_free(t->left);
-    ff_free(t->lrf);
-    ff_free(t->lrd);
-}
-
-static void row_gray(const struct cols *t, const uint8_t *top, const uint8_t *bot, double tb,
-                     uint8_t *out, int ow)
+/* Columns [c0, ow) of one output row, scalar, dlib's arithmetic. */
+static void row_scalar(const struct cols *t, int c0, const uint8_t *top, const uint8_t *bot,
+                       double tb, int rgb, uint8_t *out, int ow)
 {
     const float ftb = (float)tb, finv = (float)(1 - tb);
-    int c = 0;
+    int c = c0;
     for (; c < t->nsimd; c++) {
-        const float lr = t->lrf[c], ilr = 1 - lr;
+        const float lr = t->lr[c], ilr = t->ilr[c];
         const float tlf = finv * ilr, trf = finv * lr, blf = ftb * ilr, brf = ftb * lr;
         const int l = t->left[c], r = t->right[c];
-        float v = tlf * top[l] + trf * top[r] + blf * bot[l] + brf * bot[r];
-        out[c] = (uint8_t)((double)v + 0.5);
+        float v = tlf * (float)top[l];
+        v = v + trf * (float)top[r];
+        v = v + blf * (float)bot[l];
+        v = v + brf * (float)bot[r];
+        out[c] = rgb ? (uint8_t)(int)v : (uint8_t)(int)(v + 0.5f);
     }
     for (; c < ow; c++) {
-        const float lr = t->lrf[c];
         const int l = t->left[c], r = t->right[c];
-        float a = (1 - lr) * (float)top[l] + lr * (float)top[r];
-        float b = (1 - lr) * (float)bot[l] + lr * (float)bot[r];
-        float v = (float)((1 - tb) * a + tb * b);
-        out[c] = v >= 255 ? 255 : v <= 0 ? 0 : (uint8_t)v;
-    }
-}
-
-static void row_rgb(const struct cols *t, const uint8_t *top, const uint8_t *bot, double tb,
-                    uint8_t *out, int ow)
-{
-    const float ftb = (float)tb, finv = (float)(1 - tb);
-    int c = 0;
-    for (; c < t->nsimd; c++) {
-        const float lr = t->lrf[c], ilr = 1 - lr;
-        const float tlf = finv * ilr, trf = finv * lr, blf = ftb * ilr, brf = ftb * lr;
-        const int l = 3 * t->left[c], r = 3 * t->right[c];
-        for (int k = 0; k < 3; k++) {
-            float v = tlf * top[l + k] + trf * top[r + k] + blf * bot[l + k] + brf * bot[r + k];
-            out[3 * c + k] = (uint8_t)(int)v;
-        }
-    }
-    for (; c < ow; c++) {
-        const double lr = t->lrd[c];
-        const int l = 3 * t->left[c], r = 3 * t->right[c];
-        for (int k = 0; k < 3; k++) {
-            double v = (1 - tb) * ((1 - lr) * top[l + k] + lr * top[r + k]) +
-                       tb * ((1 - lr) * bot[l + k] + lr * bot[r + k]);
-            out[3 * c + k] = (uint8_t)v;
+        if (rgb) {
+            const double lr = t->lrd[c];
+            double v = (1 - tb) * ((1 - lr) * top[l] + lr * top[r]) +
+                       tb * ((1 - lr) * bot[l] + lr * bot[r]);
+            out[c] = (uint8_t)v;
+        } else {
+            const float lr = t->lr[c];
+            float a = (1 - lr) * (float)top[l] + lr * (float)top[r];
+            float b = (1 - lr) * (float)bot[l] + lr * (float)bot[r];
+            float v = (float)((1 - tb) * a + tb * b);
+            out[c] = v >= 255 ? 255 : v <= 0 ? 0 : (uint8_t)v;
         }
     }
 }
 
-enum ff_err pyr__down(const uint8_t *src, int w, int h, size_t stride, int channels,
-                      uint8_t *dst, int dst_w, int dst_h, size_t dst_stride)
+#ifdef PYR_X86
+/* Columns [0, nvec rounded down to 8); returns the first column not done. */
+__attribute__((target("avx2"))) static int row_avx2(const struct cols *t, const uint8_t *top,
+                                                    const uint8_t *bot, double tb, int rgb,
+                                                    uint8_t *out)
+{
+    const __m256 ftb = _mm256_set1_ps((float)tb), finv = _mm256_set1_ps((float)(1 - tb));
+    const __m256i lo = _mm256_set1_epi32(0xFF);
+    const __m256 half = _mm256_set1_ps(rgb ? 0.0f : 0.5f);
+    int c = 0;
+    for (; c + 8 <= t->nvec; c += 8) {
+        const __m256i idx = _mm256_loadu_si256((const __m256i *)(t->left + c));
+        const __m256i gt = _mm256_i32gather_epi32((const int *)top, idx, 1);
+        const __m256i gb = _mm256_i32gather_epi32((const int *)bot, idx, 1);
+        const __m256 tl = _mm256_cvtepi32_ps(_mm256_and_si256(gt, lo));
+        const __m256 tr = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(gt, 8), lo));
+        const __m256 bl = _mm256_cvtepi32_ps(_mm256_and_si256(gb, lo));
+        const __m256 br = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(gb, 8), lo));
+        const __m256 lr = _mm256_loadu_ps(t->lr + c), ilr = _mm256_loadu_ps(t->ilr + c);
+        __m256 v = _mm256_mul_ps(_mm256_mul_ps(finv, ilr), tl);
+        v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_mul_ps(finv, lr), tr));
+        v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_mul_ps(ftb, ilr), bl));
+        v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_mul_ps(ftb, lr), br));
+        const __m256i q = _mm256_cvttps_epi32(_mm256_add_ps(v, half));
+        const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(q),
+                                            _mm256_extracti128_si256(q, 1));
+        _mm_storel_epi64((__m128i *)(out + c), _mm_packus_epi16(p16, p16));
+    }
+    return c;
+}
+#endif
+
+enum ff_err pyr__down(const uint8_t *const *src, int nplanes, int w, int h, size_t stride,
+                      int rgb, uint8_t *const *dst, int dst_w, int dst_h, size_t dst_stride)
 {
     if (dst_w <= 0 || dst_h <= 0 || w <= 0 || h <= 0)
         return FF_OK;
     struct cols t = {0};
-    if (cols_init(&t, w, dst_w)) {
-        cols_free(&t);
+    if (cols_init(&t, w, dst_w))
         return FF_ENOMEM;
-    }
+#ifdef PYR_X86
+    const int avx2 = (det__cpu_level >= 2 && __builtin_cpu_supports("avx2"));
+#endif
     const double ys = (h - 1) / (double)(dst_h - 1 > 1 ? dst_h - 1 : 1);
     double y = -ys;
     for (int r = 0; r < dst_h; r++) {
@@ -146,11 +172,16 @@ enum ff_err pyr__down(const uint8_t *src, int w, int h, size_t stride, int chann
         const long top = (long)floor(y);
         const long bot = top + 1 < h - 1 ? top + 1 : h - 1;
         const double tb = y - top;
-        const uint8_t *pt = src + (size_t)top * stride, *pb = src + (size_t)bot * stride;
-        if (channels == 1)
-            row_gray(&t, pt, pb, tb, dst + (size_t)r * dst_stride, dst_w);
-        else
-            row_rgb(&t, pt, pb, tb, dst + (size_t)r * dst_stride, dst_w);
+        for (int k = 0; k < nplanes; k++) {
+            const uint8_t *pt = src[k] + (size_t)top * stride, *pb = src[k] + (size_t)bot * stride;
+            uint8_t *o = dst[k] + (size_t)r * dst_stride;
+            int c0 = 0;
+#ifdef PYR_X86
+            if (avx2)
+                c0 = row_avx2(&t, pt, pb, tb, rgb, o);
+#endif
+            row_scalar(&t, c0, pt, pb, tb, rgb, o, dst_w);
+        }
     }
     cols_free(&t);
     return FF_OK;
