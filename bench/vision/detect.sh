@@ -2,8 +2,10 @@
 # bench/vision/detect.sh - face detection, framefit vs dlib 19.24, in the same run,
 # on one core (taskset -c 0), on the speed photos ../shared/data/speed/ (640x480,
 # 1280x720, 1920x1080; two photos each).
-#   * wall time: REPS detections per image (default 15), median, per program;
-#     the ratio is dlib / framefit (higher is better for framefit);
+#   * time: REPS detections per image (default 15), median per program, as CPU
+#     time of the detecting thread (cpu) and wall time (wall); on a shared,
+#     loaded machine the CPU time is the steadier one and the ratio (dlib /
+#     framefit, higher is better for framefit) uses it;
 #   * instructions: valgrind --tool=callgrind, one detection at 640x480 and at
 #     1920x1080, counting only the detection call (framefit: vis_detect_ex; dlib:
 #     object_detector::operator() via ff_oracle_detect). valgrind hides AVX-512,
@@ -35,30 +37,31 @@ PIN=""
 command -v taskset >/dev/null && PIN="taskset -c 0"
 
 ms() { sed -n 's/.*"ms":\([0-9.]*\).*/\1/p'; }
+cpu() { sed -n 's/.*"cpu_ms":\([0-9.]*\).*/\1/p'; }
 boxes() { sed -n 's/.*"detections":\(\[[^]]*\]\).*/\1/p' | sed 's/"score":[-0-9.]*,//g'; }
 
-echo "detection time per image, median of $REPS, one core (ms)"
-printf '%-28s %10s %10s %8s %s\n' image framefit dlib ratio boxes
+echo "detection time per image, median of $REPS, one core: cpu ms (wall ms)"
+printf '%-28s %18s %18s %7s %s\n' image framefit dlib ratio boxes
 for size in 640x480 1280x720 1920x1080; do
     for f in "$S"/*_"$size".jpg; do
         [ -f "$f" ] || continue
         a=$($PIN "$FF" --time "$REPS" "$f")
-        am=$(echo "$a" | ms)
+        am="$(echo "$a" | cpu) ($(echo "$a" | ms))"; ac=$(echo "$a" | cpu)
         if [ -n "$DL" ]; then
             b=$($PIN "$DL" --time "$REPS" "$f")
-            bm=$(echo "$b" | ms)
+            bm="$(echo "$b" | cpu) ($(echo "$b" | ms))"; bc=$(echo "$b" | cpu)
             same=differ
             [ "$(echo "$a" | boxes)" = "$(echo "$b" | boxes)" ] && same=same
-            ratio=$(awk -v a="$am" -v b="$bm" 'BEGIN{printf "%.2fx", b/a}')
+            ratio=$(awk -v a="$ac" -v b="$bc" 'BEGIN{printf "%.2fx", b/a}')
         else
             bm=-; ratio=-; same=-
         fi
         extra=""
         if [ -n "$DLX" ]; then
-            cm=$($PIN "$DLX" --time "$REPS" "$f" | ms)
+            cm=$($PIN "$DLX" --time "$REPS" "$f" | cpu)
             extra=" dlib($DLIB_MARCH)=${cm}ms"
         fi
-        printf '%-28s %10s %10s %8s %s%s\n' "$(basename "$f")" "$am" "$bm" "$ratio" "$same" "$extra"
+        printf '%-28s %18s %18s %7s %s%s\n' "$(basename "$f")" "$am" "$bm" "$ratio" "$same" "$extra"
     done
 done
 

@@ -311,8 +311,13 @@ static enum ff_err parse_weights(struct rd *r, struct vis_detector *d)
                      i, (long long)rows, (long long)cols, NW);
             break;
         }
-        for (int k = 0; k < NW && !e; k++)
+        for (int k = 0; k < NW && !e; k++) {
             e = rd_double(r, "filter weight", &w[k]);
+            /* real weights are below 10 in magnitude; huge ones would only
+             * overflow the float filters */
+            if (!e && !(fabs(w[k]) <= 1e6))
+                e = fail(r, FF_ECORRUPT, "detector model: filter %zu weight %d out of range", i, k);
+        }
         if (!e)
             e = build_filter(r, w, &d->filters[i]);
     }
