@@ -53,7 +53,7 @@ fuzz:
 	cmake --build build/fuzz -j $(JOBS)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run-all.sh build/fuzz
 
-bench: test-deps
+bench: test-deps build
 	sh bench/run.sh
 
 clean:

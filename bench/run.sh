@@ -13,6 +13,6 @@ for s in bench/*/run.sh; do
         case " $BENCH_ONLY " in *" $part "*) ;; *) continue ;; esac
     fi
     echo "=== bench: $part"
-    sh "$s" 2>&1 | tee -a build/bench/results.txt || status=1
+    bash "$s" 2>&1 | tee -a build/bench/results.txt || status=1
 done
 exit $status

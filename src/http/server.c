@@ -31,6 +31,12 @@
 #include "http/query.h"
 
 #define MAX_QUEUE 8192
+/* Per-connection buffer for the request head (and body reads). libmicrohttpd
+ * 0.9.75 clears it between requests, so bigger costs throughput; heads larger
+ * than this get 431. */
+#ifndef FF_MHD_CONN_MEMORY
+#define FF_MHD_CONN_MEMORY (32 * 1024)
+#endif
 #define DISCARD_MAX ((size_t)1 << 20) /* then the connection is cut without an answer */
 
 enum ctx_state { ST_HEAD, ST_BODY, ST_WORK, ST_READY, ST_SENT };
@@ -521,7 +527,6 @@ static void *worker_main(void *arg)
         MHD_resume_connection(c->conn);
         pthread_mutex_lock(&s->mu);
         s->busy--;
-        pthread_cond_broadcast(&s->cv);
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
@@ -761,7 +766,7 @@ enum ff_err http_server_start(struct http_server *s)
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opts.threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)s->opts.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)64 * 1024, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK,
+        (size_t)FF_MHD_CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_URI_LOG_CALLBACK,
         on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER,
         on_mhd_log, s, MHD_OPTION_END);
     if (!s->daemon) {

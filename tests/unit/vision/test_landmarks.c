@@ -7,6 +7,7 @@
  * dlib, and an NME (outer-eye-corner normalised) vs ground truth no worse than
  * dlib's. Skips when shared/ or the Debian model is absent. */
 #include <jansson.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,49 @@ TEST(bad_arguments)
     ASSERT_OK(vis_shape_predict(model, &img, box, p));
 }
 
+/* One shared model, several threads predicting at once: same points as alone. */
+struct job {
+    const struct vis_image *img;
+    struct vis_rect box;
+    const struct vis_point *want;
+    int bad;
+};
+
+static void *worker(void *arg)
+{
+    struct job *j = arg;
+    for (int r = 0; r < 40; r++) {
+        struct vis_point p[68];
+        if (vis_shape_predict(model, j->img, j->box, p) || memcmp(p, j->want, sizeof p))
+            j->bad++;
+    }
+    return NULL;
+}
+
+TEST(threads_share_one_model)
+{
+    char path[1024], err[256];
+    snprintf(path, sizeof path, "%s/data/faces/lfpw_image_0010.png", FF_SHARED_DIR);
+    struct vis_image img;
+    ASSERT_OK(vis_decode_file(path, NULL, &img, NULL, err, sizeof err));
+    struct vis_rect boxes[4] = {{527, 115, 899, 486}, {603, 168, 916, 485},
+                                {607, 205, 912, 507}, {500, 100, 950, 550}};
+    struct vis_point want[4][68];
+    struct job jobs[4];
+    pthread_t th[4];
+    for (int k = 0; k < 4; k++) {
+        ASSERT_OK(vis_shape_predict(model, &img, boxes[k], want[k]));
+        jobs[k] = (struct job){&img, boxes[k], want[k], 0};
+    }
+    for (int k = 0; k < 4; k++)
+        ASSERT_OK(pthread_create(&th[k], NULL, worker, &jobs[k]));
+    for (int k = 0; k < 4; k++)
+        pthread_join(th[k], NULL);
+    for (int k = 0; k < 4; k++)
+        ASSERT_EQ(jobs[k].bad, 0);
+    vis_image_release(&img);
+}
+
 int main(void)
 {
     char path[1024], err[512];
@@ -190,6 +234,7 @@ int main(void)
     RUN(every_kernel_gives_the_same_points);
     RUN(info_describes_the_68_point_model);
     RUN(bad_arguments);
+    RUN(threads_share_one_model);
     vis_shape_model_free(model);
     json_decref(fixture);
     return TEST_REPORT();
