@@ -16,7 +16,7 @@
 # timed and counted too (its scores differ slightly: FMA).
 set -eu
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build/bench}
+BUILD=${BUILD:-build/bench-vision}
 REPS=${REPS:-15}
 S=${FF_SHARED_DIR:-../shared}/data/speed
 [ -d "$S" ] || { echo "bench/vision/detect: $S absent, skipped"; exit 0; }
