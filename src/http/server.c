@@ -205,11 +205,12 @@ static void add_header(struct MHD_Response *r, const char *n, const char *v)
 static void add_cors(struct ctx *c, struct MHD_Response *r)
 {
     const char *origin = http_header(&c->req, "Origin");
+    bool per_origin = !c->srv->cors_any && c->srv->origins && c->srv->origins[0];
+    if (per_origin) /* caches must key on Origin, allowed or not */
+        add_header(r, "Vary", "Origin");
     if (!origin_allowed(c->srv, origin))
         return;
     add_header(r, "Access-Control-Allow-Origin", c->srv->cors_any ? "*" : origin);
-    if (!c->srv->cors_any)
-        add_header(r, "Vary", "Origin");
     add_header(r, "Access-Control-Expose-Headers", "ETag, Location, X-Request-Id");
 }
 

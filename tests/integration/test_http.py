@@ -124,6 +124,7 @@ def run_all(s):
         assert "Origin" in (r.header("vary") or ""), r.headers
         r = s.request("GET", "/healthz", headers={"Origin": "https://evil.example"})
         assert r.header("access-control-allow-origin") is None, r.headers
+        assert r.header("vary") == "Origin", r.headers
         r = s.request("OPTIONS", "/__test/echo", headers=dict(o, **{
             "Access-Control-Request-Method": "POST",
             "Access-Control-Request-Headers": "content-type"}))
@@ -314,6 +315,31 @@ def other_servers():
             assert p.returncode == 2, (var, p.returncode, p.stderr)
             lines = p.stderr.strip().splitlines()
             assert len(lines) == 1 and var in lines[0], (var, p.stderr)
+
+    @test
+    def cli_help_and_options():
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FRAMEFIT_")}
+        p = subprocess.run([FRAMEFIT, "serve", "--help"], env=env, capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 0, p
+        for var in ["FRAMEFIT_PORT", "FRAMEFIT_BIND", "FRAMEFIT_DATA_DIR", "FRAMEFIT_DATABASE_URL",
+                    "FRAMEFIT_LOG_LEVEL", "FRAMEFIT_CORS_ORIGINS", "FRAMEFIT_MAX_BODY_BYTES",
+                    "FRAMEFIT_REQUEST_TIMEOUT", "FRAMEFIT_ADMIN_TOKEN", "FRAMEFIT_THREADS"]:
+            assert var in p.stdout, var
+        p = subprocess.run([FRAMEFIT, "serve", "--bogus"], env=env, capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 2 and "--bogus" in p.stderr, p
+
+    @test
+    def sigint_stops_cleanly():
+        s = Server(FRAMEFIT).start()
+        try:
+            assert s.request("GET", "/healthz").status == 200
+            s.stop(sig=signal.SIGINT)
+        finally:
+            if s.proc:
+                s.proc.kill()
+            shutil.rmtree(s.tmp, ignore_errors=True)
 
     @test
     def staff_disabled_without_token():
