@@ -18,6 +18,7 @@
 #include "vision/decode.h"
 #include "vision/image_ops.h"
 #include "vision/shape.h"
+#include "vision/vision.h"
 
 static struct vis_shape_model *model;
 static json_t *fixture;
@@ -168,6 +169,84 @@ TEST(bad_arguments)
     ASSERT_OK(vis_shape_predict(model, &img, box, p));
 }
 
+/* The whole pipeline (vis_analyse: detector + predictor) on the dev photos:
+ * every face dlib's detector found is found again (IoU >= 0.5), and where the
+ * box is dlib's exact box the 68 points are dlib's exact points. */
+static double iou(struct vis_rect a, struct vis_rect b)
+{
+    double iw = (double)((a.right < b.right ? a.right : b.right) -
+                         (a.left > b.left ? a.left : b.left) + 1);
+    double ih = (double)((a.bottom < b.bottom ? a.bottom : b.bottom) -
+                         (a.top > b.top ? a.top : b.top) + 1);
+    if (iw <= 0 || ih <= 0)
+        return 0;
+    double aa = (double)(a.right - a.left + 1) * (double)(a.bottom - a.top + 1);
+    double ab = (double)(b.right - b.left + 1) * (double)(b.bottom - b.top + 1);
+    return iw * ih / (aa + ab - iw * ih);
+}
+
+TEST(analyse_finds_and_marks_dev_faces)
+{
+    char path[1024], err[512];
+    struct vis_engine *eng;
+    struct vis_engine_opts eo = {.cache_dir = "vision-cache"};
+    ASSERT_OK(vis_engine_load(&eo, &eng, err, sizeof err));
+    json_t *images = json_object_get(fixture, "images");
+    int want = 0, found = 0, exact = 0;
+    for (size_t i = 0; i < json_array_size(images); i++) {
+        json_t *im = json_array_get(images, i);
+        snprintf(path, sizeof path, "%s/data/faces/%s", FF_SHARED_DIR,
+                 json_string_value(json_object_get(im, "image")));
+        struct vis_image img;
+        ASSERT_OK(vis_decode_file(path, NULL, &img, NULL, err, sizeof err));
+        struct vis_result r;
+        enum ff_err e = vis_analyse(eng, &img, &r);
+        if (e == FF_EUNSUPPORTED) {
+            vis_image_release(&img);
+            vis_engine_free(eng);
+            fprintf(stderr, "  face detection not built in yet: skipped\n");
+            return;
+        }
+        ASSERT_OK(e);
+        json_t *faces = json_object_get(im, "faces");
+        for (size_t f = 0; f < json_array_size(faces); f++) {
+            json_t *runs = json_object_get(json_array_get(faces, f), "runs");
+            for (size_t k = 0; k < json_array_size(runs); k++) {
+                json_t *run = json_array_get(runs, k);
+                if (!strstr(json_string_value(json_object_get(run, "box_kind")), "dlib_detector"))
+                    continue;
+                json_t *b = json_object_get(run, "box");
+                long l = (long)json_integer_value(json_array_get(b, 0));
+                long t = (long)json_integer_value(json_array_get(b, 1));
+                struct vis_rect box = {l, t, l + json_integer_value(json_array_get(b, 2)) - 1,
+                                       t + json_integer_value(json_array_get(b, 3)) - 1};
+                want++;
+                for (size_t d = 0; d < r.n_faces; d++) {
+                    if (iou(r.faces[d].box, box) < 0.5)
+                        continue;
+                    found++;
+                    if (!memcmp(&r.faces[d].box, &box, sizeof box)) {
+                        struct vis_point ref[68];
+                        to_points(json_object_get(run, "dlib_points"), ref);
+                        for (int j = 0; j < 68; j++)
+                            ASSERT(ref[j].x == r.faces[d].pts[j].x &&
+                                   ref[j].y == r.faces[d].pts[j].y);
+                        exact++;
+                    }
+                    break;
+                }
+            }
+        }
+        vis_result_release(&r);
+        vis_image_release(&img);
+    }
+    fprintf(stderr, "  vis_analyse: %d of %d dlib-detected faces found, %d with dlib's exact box "
+                    "and points\n", found, want, exact);
+    ASSERT(want >= 10);
+    ASSERT_EQ(found, want);
+    vis_engine_free(eng);
+}
+
 /* One shared model, several threads predicting at once: same points as alone. */
 struct job {
     const struct vis_image *img;
@@ -235,6 +314,7 @@ int main(void)
     RUN(info_describes_the_68_point_model);
     RUN(bad_arguments);
     RUN(threads_share_one_model);
+    RUN(analyse_finds_and_marks_dev_faces);
     vis_shape_model_free(model);
     json_decref(fixture);
     return TEST_REPORT();
