@@ -237,7 +237,7 @@ static void take_measurements(const json_t *body, bool create, struct cat_produc
          offsetof(struct cat_product, lens_height)},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-        int64_t v;
+        int64_t v = -1;
         if (take_int(m, f[i].key, f[i].path, create, f[i].min, f[i].max, &v, errs) &&
             v >= f[i].min && v <= f[i].max)
             *(int *)((char *)p + f[i].off) = (int)v;
@@ -476,10 +476,14 @@ json_t *cat__to_json(const struct cat_product *p)
 
 /* ---- service ------------------------------------------------------------------- */
 
-static enum ff_err get_by(struct db *db, int64_t id, const char *slug, json_t **out)
+enum ff_err cat_get_text(struct db *db, int64_t id, const char *slug, char **out,
+                         size_t *len, int64_t *version)
 {
     *out = NULL;
-    struct cat_product *p = ff_calloc(1, sizeof *p);
+    *len = 0;
+    if (slug && (strlen(slug) > 100 || !kind_ok(S_SLUG, slug)))
+        return FF_ENOTFOUND;
+    struct cat_product *p = ff_malloc(sizeof *p);
     if (!p)
         return FF_ENOMEM;
     struct db_conn *c;
@@ -489,25 +493,61 @@ static enum ff_err get_by(struct db *db, int64_t id, const char *slug, json_t **
         db_release(c);
     }
     if (!err) {
-        *out = cat__to_json(p);
-        if (!*out)
-            err = FF_ENOMEM;
+        struct ff_buf b;
+        ff_buf_init(&b, 1u << 20);
+        struct cat_jw w = {&b, FF_OK};
+        cat__product_text(&w, p);
+        err = w.err;
+        if (!err) {
+            *out = ff_buf_steal(&b, len);
+            if (version)
+                *version = p->version;
+        }
+        ff_buf_release(&b);
     }
     ff_free(p);
     return err;
 }
 
+/* Parses text made by this module back into a tree (tests, non-HTTP users). */
+static enum ff_err text_to_json(enum ff_err err, char *text, size_t len, json_t **out)
+{
+    if (!err) {
+        *out = json_loadb(text, len, 0, NULL);
+        if (!*out)
+            err = FF_EINTERNAL;
+    }
+    ff_free(text);
+    return err;
+}
+
 enum ff_err cat_get(struct db *db, int64_t id, json_t **out)
 {
-    return get_by(db, id, NULL, out);
+    char *text = NULL;
+    size_t len = 0;
+    *out = NULL;
+    enum ff_err err = cat_get_text(db, id, NULL, &text, &len, NULL);
+    return text_to_json(err, text, len, out);
 }
 
 enum ff_err cat_get_slug(struct db *db, const char *slug, json_t **out)
 {
+    char *text = NULL;
+    size_t len = 0;
     *out = NULL;
-    if (!slug || strlen(slug) > 100 || !kind_ok(S_SLUG, slug))
+    if (!slug)
         return FF_ENOTFOUND;
-    return get_by(db, 0, slug, out);
+    enum ff_err err = cat_get_text(db, 0, slug, &text, &len, NULL);
+    return text_to_json(err, text, len, out);
+}
+
+enum ff_err cat_list(struct db *db, const struct cat_query *q, json_t **out)
+{
+    char *text = NULL;
+    size_t len = 0;
+    *out = NULL;
+    enum ff_err err = cat_list_text(db, q, &text, &len);
+    return text_to_json(err, text, len, out);
 }
 
 /* Turns a unique violation into a field error. */
@@ -583,8 +623,10 @@ enum ff_err cat_update(struct db *db, int64_t id, int64_t expected, const json_t
         err = db_begin(db, &tx);
     if (!err)
         err = cat__repo_load(tx.conn, id, NULL, p);
-    if (!err && p->version != expected)
+    if (!err && expected >= 0 && p->version != expected)
         err = FF_ECONFLICT;
+    if (expected < 0)
+        expected = p->version; /* If-Match: * -- any current version */
     if (!err) {
         cat__from_json(body, false, p, errs);
         if (json_array_size(errs))

@@ -106,6 +106,11 @@ FF_MUST_CHECK enum ff_err cat_query_parse(const struct cat_kv *kv, size_t n,
  * plus "image" (the first image URL or null). *out is owned by the caller. */
 FF_MUST_CHECK enum ff_err cat_list(struct db *db, const struct cat_query *q, json_t **out);
 
+/* The same page as JSON text, written without building a tree (the HTTP
+ * path): *out is ff_malloc'd (free with ff_free), *len its length. */
+FF_MUST_CHECK enum ff_err cat_list_text(struct db *db, const struct cat_query *q, char **out,
+                                        size_t *len);
+
 /* The opaque cursor that continues after the given row (ff_malloc'd; free
  * with ff_free). Exposed for tests and the fuzz target. */
 char *cat_cursor_encode(enum cat_sort sort, int64_t id, int64_t num, const char *text);
@@ -115,7 +120,12 @@ FF_MUST_CHECK enum ff_err cat_cursor_decode(const char *s, size_t len, struct ca
 
 /* ---- one product --------------------------------------------------------------- */
 
-/* By id or by slug; soft-deleted products are FF_ENOTFOUND. */
+/* One product's JSON text by id (slug NULL) or by slug: *out is ff_malloc'd
+ * (free with ff_free), *len its length, *version (may be NULL) its version.
+ * Soft-deleted products are FF_ENOTFOUND. */
+FF_MUST_CHECK enum ff_err cat_get_text(struct db *db, int64_t id, const char *slug, char **out,
+                                       size_t *len, int64_t *version);
+/* The same as a tree (parsed from the text). */
 FF_MUST_CHECK enum ff_err cat_get(struct db *db, int64_t id, json_t **out);
 FF_MUST_CHECK enum ff_err cat_get_slug(struct db *db, const char *slug, json_t **out);
 
@@ -127,7 +137,8 @@ FF_MUST_CHECK enum ff_err cat_create(struct db *db, const json_t *body, json_t *
 
 /* Changes the fields present in body (variants / images, when present,
  * replace the lists; variants are matched by SKU). Succeeds only while the
- * stored version equals expected_version (else FF_ECONFLICT); bumps it. */
+ * stored version equals expected_version (else FF_ECONFLICT); < 0 accepts
+ * the current version (If-Match: *). Bumps the version. */
 FF_MUST_CHECK enum ff_err cat_update(struct db *db, int64_t id, int64_t expected_version,
                                      const json_t *body, json_t **out, json_t **errors);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "core/alloc.h"
 #include "core/log.h"
 #include "http/problem.h"
 #include "http/query.h"
@@ -65,15 +66,19 @@ static enum ff_err h_list(struct http_req *req, struct http_resp *resp)
         kv[i] = (struct cat_kv){req->query[i].name, strlen(req->query[i].name),
                                 req->query[i].value, strlen(req->query[i].value)};
     struct cat_query q;
-    json_t *errs = NULL, *out = NULL;
+    json_t *errs = NULL;
+    char *text = NULL;
+    size_t len = 0;
     enum ff_err err = cat_query_parse(kv, n, &q, &errs);
     if (err == FF_EINVAL)
         return field_errors(req, errs, err);
     if (!err)
-        err = cat_list(db, &q, &out);
+        err = cat_list_text(db, &q, &text, &len);
     if (err)
         return fail(req, err, "listing products");
-    return http_reply_json(resp, 200, out);
+    err = http_reply(resp, 200, "application/json", text, len);
+    ff_free(text);
+    return err;
 }
 
 /* A {ref} is a product id (digits) or a slug. */
@@ -106,16 +111,23 @@ static enum ff_err load(struct http_req *req, json_t **out)
 
 static enum ff_err h_get(struct http_req *req, struct http_resp *resp)
 {
-    json_t *p;
-    enum ff_err err = load(req, &p);
+    const char *ref = http_param(req, "ref");
+    int64_t id = 0, version = 0;
+    char *text = NULL;
+    size_t len = 0;
+    if (!ref)
+        return http_errf(req, FF_ENOTFOUND, "no such product");
+    bool by_id = ref_is_id(ref, &id);
+    enum ff_err err = cat_get_text(req->ud, id, by_id ? NULL : ref, &text, &len, &version);
     if (err)
-        return err;
-    err = set_etag(resp, p);
-    if (err) {
-        json_decref(p);
-        return err;
-    }
-    return http_reply_json(resp, 200, p);
+        return fail(req, err, "reading a product");
+    char tag[40];
+    snprintf(tag, sizeof tag, "\"v%lld\"", (long long)version);
+    err = http_resp_header(resp, "ETag", tag);
+    if (!err)
+        err = http_reply(resp, 200, "application/json", text, len);
+    ff_free(text);
+    return err;
 }
 
 /* ---- staff writes ---------------------------------------------------------- */

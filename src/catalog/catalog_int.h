@@ -52,6 +52,20 @@ void cat__iso_time(int64_t ms, char *buf, size_t len);
 /* Sets the roll-ups (price, currency, in_stock) from the variants. */
 void cat__rollup(struct cat_product *p);
 
+/* ---- catalog_json.c ---- a JSON text writer; the first error sticks */
+#include "core/buf.h"
+struct cat_jw {
+    struct ff_buf *b;
+    enum ff_err err;
+};
+void cat__jw_raw(struct cat_jw *w, const char *s, size_t n);
+void cat__jw_lit(struct cat_jw *w, const char *s);
+void cat__jw_str(struct cat_jw *w, const char *s, size_t n); /* NULL -> null */
+void cat__jw_cstr(struct cat_jw *w, const char *s);
+void cat__jw_int(struct cat_jw *w, int64_t v);
+void cat__product_text(struct cat_jw *w, const struct cat_product *p);
+void cat__summary_text(struct cat_jw *w, const struct db_rows *r);
+
 /* ---- catalog_repo.c ---- (all on a connection inside a transaction or not) */
 enum ff_err cat__repo_load(struct db_conn *c, int64_t id, const char *slug,
                            struct cat_product *p);

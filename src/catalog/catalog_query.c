@@ -474,9 +474,7 @@ static void build_list(struct sqlb *b, const struct cat_query *q, bool pg, char 
 {
     add(b, "SELECT p.id, p.slug, p.name, p.brand, p.shape, p.material, p.colour,"
            " p.lens_width_mm, p.bridge_mm, p.temple_mm, p.lens_height_mm, p.suits,"
-           " p.price_cents, p.currency, p.in_stock, p.created_at,"
-           " (SELECT i.url FROM product_images i WHERE i.product_id = p.id"
-           " ORDER BY i.position, i.id LIMIT 1)"
+           " p.price_cents, p.currency, p.in_stock, p.created_at, p.image_url"
            " FROM products p WHERE p.deleted_at IS NULL");
     if (q->q[0] && search_terms(q->q, pg, terms, tcap)) {
         if (pg) {
@@ -486,7 +484,9 @@ static void build_list(struct sqlb *b, const struct cat_query *q, bool pg, char 
             param(b, DB_TEXT(q->q));
             add(b, " <% (p.name || ' ' || p.brand))");
         } else {
-            add(b, " AND p.id IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ");
+            /* "+p.id": walk the list order and probe the matches, stopping
+             * after a page, instead of sorting every match */
+            add(b, " AND +p.id IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ");
             param(b, DB_TEXT(terms));
             add(b, ")");
         }
@@ -550,30 +550,6 @@ static void build_list(struct sqlb *b, const struct cat_query *q, bool pg, char 
     param(b, DB_I64(q->limit + 1));
 }
 
-static json_t *summary_json(const struct db_rows *r)
-{
-    json_t *faces = json_array();
-    unsigned suits = (unsigned)db_col_i64(r, 11);
-    for (int i = 0; i < CAT_FACE_COUNT; i++)
-        if (suits & (1u << i))
-            json_array_append_new(faces, json_string(cat_face_name(i)));
-    const char *img = db_col_text(r, 16, NULL);
-    char created[32];
-    cat__iso_time(db_col_i64(r, 15), created, sizeof created);
-    return json_pack("{s:I, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:{s:I, s:I, s:I, s:I}, s:o,"
-                     " s:{s:I, s:s?}, s:b, s:s, s:s?}",
-                     "id", (json_int_t)db_col_i64(r, 0), "slug", db_col_text(r, 1, NULL),
-                     "name", db_col_text(r, 2, NULL), "brand", db_col_text(r, 3, NULL),
-                     "shape", db_col_text(r, 4, NULL), "material", db_col_text(r, 5, NULL),
-                     "colour", db_col_text(r, 6, NULL), "measurements", "lens_width_mm",
-                     (json_int_t)db_col_i64(r, 7), "bridge_mm", (json_int_t)db_col_i64(r, 8),
-                     "temple_mm", (json_int_t)db_col_i64(r, 9), "lens_height_mm",
-                     (json_int_t)db_col_i64(r, 10), "suits_face_shapes", faces, "price",
-                     "amount_cents", (json_int_t)db_col_i64(r, 12), "currency",
-                     db_col_text(r, 13, NULL), "in_stock", db_col_i64(r, 14) != 0,
-                     "created_at", created, "image", img);
-}
-
 /* The cursor continuing after the current row. */
 static char *row_cursor(const struct db_rows *r, enum cat_sort sort)
 {
@@ -588,9 +564,10 @@ static char *row_cursor(const struct db_rows *r, enum cat_sort sort)
     return cat_cursor_encode(sort, db_col_i64(r, 0), num, text);
 }
 
-enum ff_err cat_list(struct db *db, const struct cat_query *q, json_t **out)
+enum ff_err cat_list_text(struct db *db, const struct cat_query *q, char **out, size_t *len)
 {
     *out = NULL;
+    *len = 0;
     struct sqlb *b = ff_calloc(1, sizeof *b);
     char terms[512];
     if (!b)
@@ -600,24 +577,24 @@ enum ff_err cat_list(struct db *db, const struct cat_query *q, json_t **out)
         ff_free(b);
         return FF_EINTERNAL;
     }
-    json_t *items = json_array(), *res = NULL;
+    struct ff_buf buf;
+    ff_buf_init(&buf, 8u << 20);
+    struct cat_jw w = {&buf, FF_OK};
     char *next = NULL;
     struct db_conn *c = NULL;
     struct db_rows *r = NULL;
-    bool has;
+    bool has = false;
     int count = 0;
-    enum ff_err err = items ? db_acquire(db, &c) : FF_ENOMEM;
+    cat__jw_lit(&w, "{\"items\":[");
+    enum ff_err err = db_acquire(db, &c);
     if (!err)
         err = db_query(c, b->sql, b->p, b->np, &r);
     while (!err && !(err = db_next(r, &has)) && has) {
-        if (count == q->limit) { /* one more than asked: there is a next page */
+        if (count == q->limit) /* one more than asked: there is a next page */
             break;
-        }
-        json_t *it = summary_json(r);
-        if (!it || json_array_append_new(items, it)) {
-            err = FF_ENOMEM;
-            break;
-        }
+        if (count)
+            cat__jw_raw(&w, ",", 1);
+        cat__summary_text(&w, r);
         if (++count == q->limit) {
             ff_free(next);
             next = row_cursor(r, q->sort);
@@ -629,15 +606,15 @@ enum ff_err cat_list(struct db *db, const struct cat_query *q, json_t **out)
     }
     db_rows_free(r);
     db_release(c);
-    if (!err) {
-        res = json_pack("{s:o, s:s?}", "items", items, "next_cursor", next);
-        items = NULL;
-        if (!res)
-            err = FF_ENOMEM;
-    }
-    json_decref(items);
+    cat__jw_lit(&w, "],\"next_cursor\":");
+    cat__jw_cstr(&w, next);
+    cat__jw_raw(&w, "}", 1);
+    if (!err)
+        err = w.err;
+    if (!err)
+        *out = ff_buf_steal(&buf, len);
+    ff_buf_release(&buf);
     ff_free(next);
     ff_free(b);
-    *out = res;
     return err;
 }

@@ -127,6 +127,10 @@ static enum ff_err put_images(struct db_conn *c, const struct cat_product *p)
 {
     enum ff_err err = db_exec(c, "DELETE FROM product_images WHERE product_id = $1",
                               P(DB_I64(p->id)), 1, NULL);
+    if (!err) /* the first image, kept on the product for lists */
+        err = db_exec(c, "UPDATE products SET image_url = $1 WHERE id = $2",
+                      P(p->nimages ? DB_TEXT(p->images[0].url) : DB_NULL, DB_I64(p->id)), 2,
+                      NULL);
     for (int i = 0; !err && i < p->nimages; i++)
         err = db_exec(c,
                       "INSERT INTO product_images (product_id, url, alt, position)"
