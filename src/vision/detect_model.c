@@ -58,7 +58,7 @@ static enum ff_err rd_int(struct rd *r, const char *what, uint64_t *mag, int *ne
 
 static enum ff_err rd_uint(struct rd *r, const char *what, uint64_t *v)
 {
-    int neg;
+    int neg = 0;
     enum ff_err e = rd_int(r, what, v, &neg);
     if (e)
         return e;
@@ -69,8 +69,8 @@ static enum ff_err rd_uint(struct rd *r, const char *what, uint64_t *v)
 
 static enum ff_err rd_sint(struct rd *r, const char *what, int64_t *v)
 {
-    uint64_t mag;
-    int neg;
+    uint64_t mag = 0;
+    int neg = 0;
     enum ff_err e = rd_int(r, what, &mag, &neg);
     if (e)
         return e;
@@ -85,7 +85,7 @@ static enum ff_err rd_double(struct rd *r, const char *what, double *v)
 {
     if (r->p < r->end && (*r->p & 0x70))
         return fail(r, FF_ECORRUPT, "detector model: old text float format for %s", what);
-    int64_t m, e;
+    int64_t m = 0, e = 0;
     enum ff_err err = rd_sint(r, what, &m);
     if (!err)
         err = rd_sint(r, what, &e);
@@ -102,7 +102,7 @@ static enum ff_err rd_double(struct rd *r, const char *what, double *v)
 
 static enum ff_err expect_uint(struct rd *r, const char *what, uint64_t want)
 {
-    uint64_t v;
+    uint64_t v = 0;
     enum ff_err e = rd_uint(r, what, &v);
     if (e)
         return e;
@@ -311,8 +311,13 @@ static enum ff_err parse_weights(struct rd *r, struct vis_detector *d)
                      i, (long long)rows, (long long)cols, NW);
             break;
         }
-        for (int k = 0; k < NW && !e; k++)
+        for (int k = 0; k < NW && !e; k++) {
             e = rd_double(r, "filter weight", &w[k]);
+            /* real weights are below 10 in magnitude; huge ones would only
+             * overflow the float filters */
+            if (!e && !(fabs(w[k]) <= 1e6))
+                e = fail(r, FF_ECORRUPT, "detector model: filter %zu weight %d out of range", i, k);
+        }
         if (!e)
             e = build_filter(r, w, &d->filters[i]);
     }

@@ -29,11 +29,14 @@ struct cols {
     float *lr, *ilr; /* SIMD columns: lr fraction and 1 - lr (float) */
     double *lrd;     /* scalar columns: lr fraction (double) */
     int nsimd;       /* columns [0, nsimd) use dlib's SIMD arithmetic */
-    int nvec;        /* columns [0, nvec) are safe for 4-byte gathers (left+3 < w) */
+    int nvec;        /* blocks of 8 columns starting below nvec are safe for a 16-byte
+                      * load at left[c] (left[c] + 15 < w) */
+    uint8_t *shuf;   /* per 8-column block: pshufb masks picking left (16 bytes) */
 };
 
 static void cols_free(struct cols *t)
 {
+    ff_free(t->shuf);
     ff_free(t->left);
     ff_free(t->lr);
     ff_free(t->lrd);
@@ -44,7 +47,8 @@ static enum ff_err cols_init(struct cols *t, int w, int ow)
     t->left = ff_malloc(sizeof(int) * 2 * (size_t)ow);
     t->lr = ff_malloc(sizeof(float) * 2 * (size_t)ow);
     t->lrd = ff_malloc(sizeof(double) * (size_t)ow);
-    if (!t->left || !t->lr || !t->lrd) {
+    t->shuf = ff_malloc(16 * ((size_t)ow / 8 + 1));
+    if (!t->left || !t->lr || !t->lrd || !t->shuf) {
         cols_free(t);
         return FF_ENOMEM;
     }
@@ -73,9 +77,17 @@ static enum ff_err cols_init(struct cols *t, int w, int ow)
         }
     }
     t->nsimd = c < ow ? c : ow;
+    /* 8-column blocks [c, c+8) inside the SIMD columns whose source bytes
+     * left[c] .. left[c] + 15 exist; left[c+7] + 1 - left[c] <= 10 < 16 */
     t->nvec = 0;
-    while (t->nvec < t->nsimd && t->left[t->nvec] + 3 < w)
-        t->nvec++;
+    while (t->nvec + 8 <= t->nsimd && t->left[t->nvec] + 15 < w) {
+        uint8_t *m = t->shuf + 2 * (size_t)t->nvec;
+        for (int k = 0; k < 8; k++) {
+            m[k] = (uint8_t)(t->left[t->nvec + k] - t->left[t->nvec]);
+            m[8 + k] = 0x80;
+        }
+        t->nvec += 8;
+    }
     double x = -xs + c * xs;
     for (; c < ow; c++) {
         x += xs;
@@ -123,23 +135,26 @@ static void row_scalar(const struct cols *t, int c0, const uint8_t *top, const u
 }
 
 #ifdef PYR_X86
-/* Columns [0, nvec rounded down to 8); returns the first column not done. */
+/* Columns [0, nvec) in blocks of 8: one 16-byte load per source row and block,
+ * the left/right neighbours picked with pshufb (right = left + 1). */
 __attribute__((target("avx2"))) static int row_avx2(const struct cols *t, const uint8_t *top,
                                                     const uint8_t *bot, double tb, int rgb,
                                                     uint8_t *out)
 {
     const __m256 ftb = _mm256_set1_ps((float)tb), finv = _mm256_set1_ps((float)(1 - tb));
-    const __m256i lo = _mm256_set1_epi32(0xFF);
     const __m256 half = _mm256_set1_ps(rgb ? 0.0f : 0.5f);
+    const __m128i one = _mm_set1_epi8(1);
     int c = 0;
-    for (; c + 8 <= t->nvec; c += 8) {
-        const __m256i idx = _mm256_loadu_si256((const __m256i *)(t->left + c));
-        const __m256i gt = _mm256_i32gather_epi32((const int *)top, idx, 1);
-        const __m256i gb = _mm256_i32gather_epi32((const int *)bot, idx, 1);
-        const __m256 tl = _mm256_cvtepi32_ps(_mm256_and_si256(gt, lo));
-        const __m256 tr = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(gt, 8), lo));
-        const __m256 bl = _mm256_cvtepi32_ps(_mm256_and_si256(gb, lo));
-        const __m256 br = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(gb, 8), lo));
+    for (; c < t->nvec; c += 8) {
+        const int base = t->left[c];
+        const __m128i ml = _mm_loadu_si128((const __m128i *)(t->shuf + 2 * (size_t)c));
+        const __m128i mr = _mm_add_epi8(ml, one); /* 0x80 + 1 stays "zero" */
+        const __m128i rt = _mm_loadu_si128((const __m128i *)(top + base));
+        const __m128i rb = _mm_loadu_si128((const __m128i *)(bot + base));
+        const __m256 tl = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(rt, ml)));
+        const __m256 tr = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(rt, mr)));
+        const __m256 bl = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(rb, ml)));
+        const __m256 br = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_shuffle_epi8(rb, mr)));
         const __m256 lr = _mm256_loadu_ps(t->lr + c), ilr = _mm256_loadu_ps(t->ilr + c);
         __m256 v = _mm256_mul_ps(_mm256_mul_ps(finv, ilr), tl);
         v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_mul_ps(finv, lr), tr));

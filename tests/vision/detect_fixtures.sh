@@ -14,5 +14,5 @@ imgs="$(ls "$S"/data/faces/*.jpg "$S"/data/faces/*.png "$S"/data/speed/*.jpg)"
 "$O" $imgs > tests/data/vision/detect_dlib_rgb.jsonl
 # shellcheck disable=SC2086
 "$O" --gray $imgs > tests/data/vision/detect_dlib_gray.jsonl
-sed -i 's/,"ms":[0-9.]*}/}/' tests/data/vision/detect_dlib_rgb.jsonl tests/data/vision/detect_dlib_gray.jsonl
+sed -i -e 's/,"ms":[0-9.]*,"cpu_ms":[0-9.]*}/}/' -e 's/,"ms":[0-9.]*}/}/' tests/data/vision/detect_dlib_rgb.jsonl tests/data/vision/detect_dlib_gray.jsonl
 wc -l tests/data/vision/detect_dlib_*.jsonl

@@ -156,6 +156,17 @@ TEST(hostile_values)
     memcpy(copy, m, len);
     copy[8] = 0x09;
     ASSERT_EQ(vis_detector_load_mem(copy, len, &d, err, sizeof err), FF_ECORRUPT);
+    /* the first filter weight (offset 57) with its exponent's sign flipped:
+     * finite but huge, which would overflow the float filters */
+    memcpy(copy, m, len);
+    ASSERT_EQ(copy[50], 0x01);
+    ASSERT_EQ(copy[51], 0x05);
+    ASSERT_EQ(copy[52], 0x82);
+    size_t ep = 57 + 1 + (copy[57] & 0x0F); /* exponent control byte */
+    ASSERT(copy[ep] & 0x80);
+    copy[ep] &= 0x7F;
+    ASSERT_EQ(vis_detector_load_mem(copy, len, &d, err, sizeof err), FF_ECORRUPT);
+    ASSERT(strstr(err, "out of range") != NULL);
     ff_free(copy);
 }
 
