@@ -16,9 +16,10 @@ MODEL=${FRAMEFIT_LANDMARK_MODEL:-/usr/share/dlib/shape_predictor_68_face_landmar
 if [ ! -d "$SHARED/data/speed" ] || [ ! -f "$MODEL" ]; then
     echo "landmarks: SKIP (needs $SHARED/data/speed and $MODEL)"; exit 0
 fi
-cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null &&
-    cmake --build "$B" -j 2 --target framefit_landmark_bench dlib_ref_landmarks >/dev/null || {
-        echo "landmarks: build failed (is libdlib-dev installed?)"; exit 1; }
+mkdir -p "$B"
+{ cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=Release &&
+    cmake --build "$B" -j 2 --target framefit_landmark_bench dlib_ref_landmarks; } >"$B/build.log" 2>&1 || {
+        echo "landmarks: build failed (is libdlib-dev installed? see $B/build.log)"; exit 1; }
 FF=$B/tests/vision/framefit_landmark_bench
 DL=$B/tests/vision/dlib_ref_landmarks
 CACHE=$B/landmark-cache

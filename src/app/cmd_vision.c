@@ -100,8 +100,10 @@ static int parse(int argc, char **argv, struct opts *o, int want_image)
             long l, t, w, h;
             char extra;
             if (sscanf(argv[++i], "%ld,%ld,%ld,%ld%c", &l, &t, &w, &h, &extra) != 4 || w <= 0 ||
-                h <= 0) {
-                fprintf(stderr, "framefit vision: --box needs L,T,W,H with W, H > 0\n");
+                h <= 0 || labs(l) > 10000000 || labs(t) > 10000000 || w > 10000000 ||
+                h > 10000000) {
+                fprintf(stderr, "framefit vision: --box needs L,T,W,H with W, H > 0 "
+                                "(each within 10 million)\n");
                 return 2;
             }
             o->has_box = 1;

@@ -54,6 +54,7 @@ int cat_face_parse(const char *s);          /* -1 when unknown */
 #define CAT_MAX_STOCK 1000000000
 #define CAT_MAX_LIMIT 100
 #define CAT_DEFAULT_LIMIT 20
+#define CAT_MAX_OFFSET 10000
 
 /* ---- listing and search ------------------------------------------------------ */
 
@@ -76,6 +77,7 @@ struct cat_query {
     int in_stock;             /* -1 any, 0 out of stock only, 1 in stock only */
     enum cat_sort sort;
     int limit;                /* 1..CAT_MAX_LIMIT */
+    int offset;               /* rows to skip (0..CAT_MAX_OFFSET); not with a cursor */
     bool has_after;           /* from the cursor: continue after this key */
     int64_t after_id;
     int64_t after_num;        /* newest/price key */
@@ -95,7 +97,9 @@ struct cat_kv {
 /* Parses list parameters: q, shape, face_shape, material, colour, price_min,
  * price_max, lens_width_min/max, bridge_min/max, temple_min/max,
  * lens_height_min/max, in_stock, sort (newest, oldest, price, -price, name,
- * -name), limit, cursor. shape and face_shape take comma lists. Unknown or
+ * -name), limit, cursor (or offset, for clients that page by count; the
+ * cursor is cheaper). An empty value counts as absent (HTML forms send empty
+ * fields). shape and face_shape take comma lists. Unknown or
  * repeated keys, bad values and foreign cursors are FF_EINVAL with *errors
  * (caller owns). Never touches the database. */
 FF_MUST_CHECK enum ff_err cat_query_parse(const struct cat_kv *kv, size_t n,

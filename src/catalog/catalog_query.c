@@ -243,7 +243,7 @@ static const struct range_param ranges[] = {
 };
 
 static const char *const simple_keys[] = {"q", "shape", "face_shape", "material", "colour",
-                                          "in_stock", "sort", "limit", "cursor"};
+                                          "in_stock", "sort", "limit", "cursor", "offset"};
 #define NKEYS (sizeof simple_keys / sizeof simple_keys[0] + sizeof ranges / sizeof ranges[0])
 
 static int key_index(const char *k, size_t n)
@@ -306,6 +306,11 @@ static void parse_simple(const char *key, const struct cat_kv *e, struct cat_que
             cat__add_error(errs, key, "must be one of newest, oldest, price, -price, name, -name");
         else
             q->sort = (enum cat_sort)s;
+    } else if (!strcmp(key, "offset")) {
+        if (!parse_int(v, n, 0, CAT_MAX_OFFSET, &num))
+            cat__add_error(errs, key, "must be an integer from 0 to %d", CAT_MAX_OFFSET);
+        else
+            q->offset = (int)num;
     } else if (!strcmp(key, "limit")) {
         if (!parse_int(v, n, 1, CAT_MAX_LIMIT, &num))
             cat__add_error(errs, key, "must be an integer from 1 to %d", CAT_MAX_LIMIT);
@@ -344,6 +349,10 @@ enum ff_err cat_query_parse(const struct cat_kv *kv, size_t n, struct cat_query 
             cat__add_error(errs, name, "must not be repeated");
             continue;
         }
+        if (e->val_len == 0) { /* an empty form field: as if absent */
+            seen[k] = true;
+            continue;
+        }
         seen[k] = true;
         int nsimple = (int)(sizeof simple_keys / sizeof simple_keys[0]);
         if (k >= nsimple) {
@@ -364,6 +373,8 @@ enum ff_err cat_query_parse(const struct cat_kv *kv, size_t n, struct cat_query 
     }
     if (cursor && cat_cursor_decode(cursor->val, cursor->val_len, q) != FF_OK)
         cat__add_error(errs, "cursor", "is not a cursor this list gave out (for this sort)");
+    if (q->has_after && q->offset)
+        cat__add_error(errs, "offset", "cannot be combined with cursor");
     const struct range_param *rp = ranges;
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i += 2, rp += 2) {
         const struct cat_range *r = (const struct cat_range *)((const char *)q + rp->off);
@@ -469,20 +480,27 @@ static const char *const sort_cols[CAT_SORT_COUNT] = {
     "p.created_at", "p.created_at", "p.price_cents", "p.price_cents", "p.name", "p.name"};
 static const bool sort_desc[CAT_SORT_COUNT] = {true, false, false, true, false, true};
 
-static void build_list(struct sqlb *b, const struct cat_query *q, bool pg, char *terms,
-                       size_t tcap)
+/* fuzzy (PostgreSQL only): match q by trigram word similarity instead of
+ * the tsquery -- the retry when the words match nothing (typos). */
+static void build_list(struct sqlb *b, const struct cat_query *q, bool pg, bool fuzzy,
+                       char *terms, size_t tcap)
 {
     add(b, "SELECT p.id, p.slug, p.name, p.brand, p.shape, p.material, p.colour,"
            " p.lens_width_mm, p.bridge_mm, p.temple_mm, p.lens_height_mm, p.suits,"
            " p.price_cents, p.currency, p.in_stock, p.created_at, p.image_url"
            " FROM products p WHERE p.deleted_at IS NULL");
     if (q->q[0] && search_terms(q->q, pg, terms, tcap)) {
-        if (pg) {
-            add(b, " AND (p.search @@ to_tsquery('simple', ");
-            param(b, DB_TEXT(terms));
-            add(b, ") OR ");
+        if (pg && fuzzy) {
+            add(b, " AND ");
             param(b, DB_TEXT(q->q));
-            add(b, " <% (p.name || ' ' || p.brand))");
+            add(b, " <% (p.name || ' ' || p.brand)");
+        } else if (pg) {
+            /* coalesce() keeps the planner on the list-order index, testing
+             * the tsvector per row: a GIN prefix scan plus sort costs far
+             * more for the broad words shoppers type */
+            add(b, " AND coalesce(p.search, ''::tsvector) @@ to_tsquery('simple', ");
+            param(b, DB_TEXT(terms));
+            add(b, ")");
         } else {
             /* "+p.id": walk the list order and probe the matches, stopping
              * after a page, instead of sorting every match */
@@ -548,6 +566,10 @@ static void build_list(struct sqlb *b, const struct cat_query *q, bool pg, char 
     add(b, col);
     add(b, desc ? " DESC, p.id DESC LIMIT " : ", p.id LIMIT ");
     param(b, DB_I64(q->limit + 1));
+    if (q->offset) {
+        add(b, " OFFSET ");
+        param(b, DB_I64(q->offset));
+    }
 }
 
 /* The cursor continuing after the current row. */
@@ -572,7 +594,8 @@ enum ff_err cat_list_text(struct db *db, const struct cat_query *q, char **out, 
     char terms[512];
     if (!b)
         return FF_ENOMEM;
-    build_list(b, q, db_dialect(db) == DB_PG, terms, sizeof terms);
+    bool pg = db_dialect(db) == DB_PG;
+    build_list(b, q, pg, false, terms, sizeof terms);
     if (b->overflow) {
         ff_free(b);
         return FF_EINTERNAL;
@@ -589,7 +612,23 @@ enum ff_err cat_list_text(struct db *db, const struct cat_query *q, char **out, 
     enum ff_err err = db_acquire(db, &c);
     if (!err)
         err = db_query(c, b->sql, b->p, b->np, &r);
-    while (!err && !(err = db_next(r, &has)) && has) {
+    bool current = false; /* a row was fetched and not yet written */
+    if (!err && pg && q->q[0]) {
+        err = db_next(r, &has);
+        if (!err && !has) { /* words that match nothing: again, tolerating typos */
+            db_rows_free(r);
+            r = NULL;
+            memset(b, 0, sizeof *b);
+            build_list(b, q, pg, true, terms, sizeof terms);
+            err = b->overflow ? FF_EINTERNAL : db_query(c, b->sql, b->p, b->np, &r);
+        } else {
+            current = !err;
+        }
+    }
+    while (!err) {
+        if (!current && ((err = db_next(r, &has)) || !has))
+            break;
+        current = false;
         if (count == q->limit) /* one more than asked: there is a next page */
             break;
         if (count)

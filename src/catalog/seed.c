@@ -208,6 +208,14 @@ static enum ff_err seed(struct db *db, int first, int count,
         db_tx_release(&tx);
     }
     ff_free(p);
+    if (!err && n) { /* fresh statistics for the planners */
+        struct db_conn *c;
+        err = db_acquire(db, &c);
+        if (!err) {
+            err = db_exec(c, "ANALYZE", NULL, 0, NULL);
+            db_release(c);
+        }
+    }
     if (added)
         *added = err ? 0 : n;
     return err;

@@ -2,6 +2,7 @@
  * shared/docs/dlib-model-formats.md sections 1-2) into the compact blob of
  * shape_int.h. Every read is bounds-checked; any surprise is FF_ECORRUPT or
  * FF_EUNSUPPORTED with a sentence saying where. */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -106,12 +107,11 @@ static float rd_float(struct rd *r)
         return 0;
     }
     double d = ldexp((double)man, (int)ex);
-    float f = (float)d;
-    if (!isfinite(f)) {
+    if (!(fabs(d) <= FLT_MAX)) { /* converting it to float would overflow */
         fail(r, FF_ECORRUPT, "float out of range in the model");
         return 0;
     }
-    return f;
+    return (float)d;
 }
 
 /* A column vector matrix<float,0,1>: returns its row count. */

@@ -208,7 +208,8 @@ enum ff_err vis_shape_predict(const struct vis_shape_model *m, const struct vis_
 
     /* to_img(u, v) = (left + u*(right-left), top + v*(bottom-top)) in double */
     const double L = (double)box.left, T = (double)box.top;
-    const double W = (double)(box.right - box.left), H = (double)(box.bottom - box.top);
+    const double W = (double)box.right - (double)box.left;
+    const double H = (double)box.bottom - (double)box.top;
 
     for (uint32_t c = 0; c < h->cascades; c++) {
         const struct vis_sp_cascade *cs = &m->casc[c];

@@ -141,7 +141,9 @@ enum ff_err vis_analyse_box(const struct vis_engine *e, const struct vis_image *
                             struct vis_rect box, struct vis_result *out)
 {
     memset(out, 0, sizeof *out);
-    if (!e || !valid_image(img) || box.right < box.left || box.bottom < box.top)
+    const long lim = 1L << 24; /* far outside any image, far from overflow */
+    if (!e || !valid_image(img) || box.right < box.left || box.bottom < box.top ||
+        box.left < -lim || box.top < -lim || box.right > lim || box.bottom > lim)
         return FF_EINVAL;
     if (img->w < VIS_MIN_SIDE || img->h < VIS_MIN_SIDE)
         return FF_EINVAL;

@@ -192,6 +192,25 @@ static void named_harlow(json_t *it, json_t *prev)
     ASSERT(strstr(jstr(it, "name"), "Harlow"));
 }
 
+TEST(offset_matches_cursor)
+{
+    struct cat_query q;
+    cat_query_init(&q);
+    q.limit = 7;
+    json_t *p1 = list(&q);
+    const char *next = json_string_value(json_object_get(p1, "next_cursor"));
+    ASSERT_OK(cat_cursor_decode(next, strlen(next), &q));
+    json_t *p2 = list(&q);
+    cat_query_init(&q);
+    q.limit = 7;
+    q.offset = 7;
+    json_t *p2b = list(&q);
+    ASSERT(json_equal(json_object_get(p2, "items"), json_object_get(p2b, "items")));
+    json_decref(p1);
+    json_decref(p2);
+    json_decref(p2b);
+}
+
 TEST(full_text_search)
 {
     struct cat_query q;
@@ -405,6 +424,7 @@ int main(void)
     RUN(seed_idempotent);
     RUN(paginate_everything_once);
     RUN(filters_and_sorts);
+    RUN(offset_matches_cursor);
     RUN(full_text_search);
     RUN(create_get_update_delete);
     RUN(validation_names_every_field);

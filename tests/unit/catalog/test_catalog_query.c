@@ -101,6 +101,26 @@ TEST(hostile_values)
     json_decref(errs);
 }
 
+TEST(empty_values_and_offset)
+{
+    struct cat_kv kv[] = {KV("q", ""), KV("shape", ""), KV("limit", ""), KV("offset", "40")};
+    struct cat_query q;
+    json_t *errs = NULL;
+    ASSERT_OK(cat_query_parse(kv, 4, &q, &errs));
+    ASSERT_EQ(q.shapes, 0);
+    ASSERT_EQ(q.limit, CAT_DEFAULT_LIMIT);
+    ASSERT_EQ(q.offset, 40);
+    char *c = cat_cursor_encode(CAT_SORT_NEWEST, 5, 1, NULL);
+    struct cat_kv both[] = {KV("offset", "20"), {"cursor", 6, c, strlen(c)}};
+    ASSERT_EQ(cat_query_parse(both, 2, &q, &errs), FF_EINVAL);
+    ASSERT(has_field(errs, "offset"));
+    json_decref(errs);
+    ff_free(c);
+    struct cat_kv big[] = {KV("offset", "10001")};
+    ASSERT_EQ(cat_query_parse(big, 1, &q, &errs), FF_EINVAL);
+    json_decref(errs);
+}
+
 TEST(cursor_roundtrip_and_rejects)
 {
     struct cat_query q;
@@ -153,6 +173,7 @@ int main(void)
     RUN(all_parameters);
     RUN(bad_parameters_named);
     RUN(hostile_values);
+    RUN(empty_values_and_offset);
     RUN(cursor_roundtrip_and_rejects);
     RUN(names);
     return TEST_REPORT();

@@ -206,6 +206,8 @@ TEST(facade_rejects_bad_input)
     uint8_t big[3 * 40 * 40] = {0};
     tiny.data = big;
     ASSERT_EQ(vis_analyse_box(engine, &tiny, empty, &r), FF_EINVAL);
+    struct vis_rect huge = {-(1L << 40), 0, 1L << 40, 10};
+    ASSERT_EQ(vis_analyse_box(engine, &tiny, huge, &r), FF_EINVAL);
     ASSERT(r.faces == NULL);
     /* a face box on a blank image: an answer, with the eyes or the sharpness flagged */
     ASSERT_OK(vis_analyse_box(engine, &tiny, (struct vis_rect){2, 2, 37, 37}, &r));

@@ -131,6 +131,23 @@ TEST(hostile_headers)
     sm_int(&b, -3);
     sm_int(&b, -1);
     ASSERT_EQ(parse_bytes(b.p, b.len, err, sizeof err), FF_ECORRUPT);
+    /* a float too large for float32 (2^1000) and an infinity */
+    b.len = 0;
+    sm_int(&b, 1);
+    sm_int(&b, -2);
+    sm_int(&b, -1);
+    sm_int(&b, 1);
+    sm_int(&b, 1000);
+    ASSERT_EQ(parse_bytes(b.p, b.len, err, sizeof err), FF_ECORRUPT);
+    ASSERT(strstr(err, "out of range"));
+    b.len = 0;
+    sm_int(&b, 1);
+    sm_int(&b, -2);
+    sm_int(&b, -1);
+    sm_int(&b, 1);
+    sm_int(&b, 32000);
+    ASSERT_EQ(parse_bytes(b.p, b.len, err, sizeof err), FF_ECORRUPT);
+    ASSERT(strstr(err, "non-finite"));
     /* a row vector where a column vector belongs */
     b.len = 0;
     sm_int(&b, 1);
