@@ -23,68 +23,59 @@ static void copy_col(const struct db_rows *r, int col, char *buf, size_t cap)
     " bridge_mm, temple_mm, lens_height_mm, suits, price_cents, currency, in_stock,"      \
     " version, created_at, updated_at"
 
-static void read_product(const struct db_rows *r, struct cat_product *p)
+static void read_product_at(const struct db_rows *r, int o, struct cat_product *p)
 {
-    p->id = db_col_i64(r, 0);
-    copy_col(r, 1, p->slug, sizeof p->slug);
-    copy_col(r, 2, p->name, sizeof p->name);
-    copy_col(r, 3, p->brand, sizeof p->brand);
-    copy_col(r, 4, p->description, sizeof p->description);
-    copy_col(r, 5, p->shape, sizeof p->shape);
-    copy_col(r, 6, p->material, sizeof p->material);
-    copy_col(r, 7, p->colour, sizeof p->colour);
-    p->lens_width = (int)db_col_i64(r, 8);
-    p->bridge = (int)db_col_i64(r, 9);
-    p->temple = (int)db_col_i64(r, 10);
-    p->lens_height = (int)db_col_i64(r, 11);
-    p->suits = (unsigned)db_col_i64(r, 12);
-    p->price_cents = db_col_i64(r, 13);
-    copy_col(r, 14, p->currency, sizeof p->currency);
-    p->in_stock = db_col_i64(r, 15) != 0;
-    p->version = db_col_i64(r, 16);
-    p->created_at = db_col_i64(r, 17);
-    p->updated_at = db_col_i64(r, 18);
+    p->id = db_col_i64(r, o + 0);
+    copy_col(r, o + 1, p->slug, sizeof p->slug);
+    copy_col(r, o + 2, p->name, sizeof p->name);
+    copy_col(r, o + 3, p->brand, sizeof p->brand);
+    copy_col(r, o + 4, p->description, sizeof p->description);
+    copy_col(r, o + 5, p->shape, sizeof p->shape);
+    copy_col(r, o + 6, p->material, sizeof p->material);
+    copy_col(r, o + 7, p->colour, sizeof p->colour);
+    p->lens_width = (int)db_col_i64(r, o + 8);
+    p->bridge = (int)db_col_i64(r, o + 9);
+    p->temple = (int)db_col_i64(r, o + 10);
+    p->lens_height = (int)db_col_i64(r, o + 11);
+    p->suits = (unsigned)db_col_i64(r, o + 12);
+    p->price_cents = db_col_i64(r, o + 13);
+    copy_col(r, o + 14, p->currency, sizeof p->currency);
+    p->in_stock = db_col_i64(r, o + 15) != 0;
+    p->version = db_col_i64(r, o + 16);
+    p->created_at = db_col_i64(r, o + 17);
+    p->updated_at = db_col_i64(r, o + 18);
 }
 
-static enum ff_err load_children(struct db_conn *c, struct cat_product *p)
+/* One round trip for a product with its variants and images: a UNION of
+ * the three tables, kind 0 (the product), 1 (variants), 2 (images), in
+ * columns shaped like the product's (variant: slug=sku, name=colour,
+ * brand=size, in_stock=stock; image: slug=url, name=alt). */
+#define LOAD_SQL(product_where, child_where)                                               \
+    "SELECT 0 AS k, " PRODUCT_COLS ", 0 AS pos FROM products"                              \
+    " WHERE " product_where " AND deleted_at IS NULL"                                      \
+    " UNION ALL SELECT 1, v.id, v.sku, v.colour, v.size, NULL, NULL, NULL, NULL, NULL,"    \
+    " NULL, NULL, NULL, NULL, v.price_cents, v.currency, v.stock, NULL, NULL, NULL,"       \
+    " v.position FROM variants v WHERE v.product_id = " child_where                        \
+    " UNION ALL SELECT 2, i.id, i.url, i.alt, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"   \
+    " NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, i.position"                    \
+    " FROM product_images i WHERE i.product_id = " child_where " ORDER BY 1, 21, 2"
+
+static void read_child(const struct db_rows *r, struct cat_product *p)
 {
-    struct db_rows *r;
-    bool has;
-    enum ff_err err = db_query(c,
-                               "SELECT id, sku, colour, size, stock, price_cents, currency"
-                               " FROM variants WHERE product_id = $1 ORDER BY position, id"
-                               " LIMIT 50",
-                               P(DB_I64(p->id)), 1, &r);
-    if (err)
-        return err;
-    p->nvariants = 0;
-    while (!(err = db_next(r, &has)) && has && p->nvariants < CAT_MAX_VARIANTS) {
+    if (db_col_i64(r, 0) == 1 && p->nvariants < CAT_MAX_VARIANTS) {
         struct cat_variant *v = &p->variants[p->nvariants++];
-        v->id = db_col_i64(r, 0);
-        copy_col(r, 1, v->sku, sizeof v->sku);
-        copy_col(r, 2, v->colour, sizeof v->colour);
-        copy_col(r, 3, v->size, sizeof v->size);
-        v->stock = db_col_i64(r, 4);
-        v->price_cents = db_col_i64(r, 5);
-        copy_col(r, 6, v->currency, sizeof v->currency);
-    }
-    db_rows_free(r);
-    if (err)
-        return err;
-    err = db_query(c,
-                   "SELECT url, alt FROM product_images WHERE product_id = $1"
-                   " ORDER BY position, id LIMIT 20",
-                   P(DB_I64(p->id)), 1, &r);
-    if (err)
-        return err;
-    p->nimages = 0;
-    while (!(err = db_next(r, &has)) && has && p->nimages < CAT_MAX_IMAGES) {
+        v->id = db_col_i64(r, 1);
+        copy_col(r, 2, v->sku, sizeof v->sku);
+        copy_col(r, 3, v->colour, sizeof v->colour);
+        copy_col(r, 4, v->size, sizeof v->size);
+        v->price_cents = db_col_i64(r, 14);
+        copy_col(r, 15, v->currency, sizeof v->currency);
+        v->stock = db_col_i64(r, 16);
+    } else if (db_col_i64(r, 0) == 2 && p->nimages < CAT_MAX_IMAGES) {
         struct cat_image *im = &p->images[p->nimages++];
-        copy_col(r, 0, im->url, sizeof im->url);
-        copy_col(r, 1, im->alt, sizeof im->alt);
+        copy_col(r, 2, im->url, sizeof im->url);
+        copy_col(r, 3, im->alt, sizeof im->alt);
     }
-    db_rows_free(r);
-    return err;
 }
 
 enum ff_err cat__repo_load(struct db_conn *c, int64_t id, const char *slug,
@@ -94,23 +85,23 @@ enum ff_err cat__repo_load(struct db_conn *c, int64_t id, const char *slug,
     bool has = false;
     enum ff_err err =
         slug ? db_query(c,
-                        "SELECT " PRODUCT_COLS " FROM products"
-                        " WHERE slug = $1 AND deleted_at IS NULL",
+                        LOAD_SQL("slug = $1", "(SELECT id FROM products WHERE slug = $1"
+                                              " AND deleted_at IS NULL)"),
                         P(DB_TEXT(slug)), 1, &r)
-             : db_query(c,
-                        "SELECT " PRODUCT_COLS " FROM products"
-                        " WHERE id = $1 AND deleted_at IS NULL",
-                        P(DB_I64(id)), 1, &r);
+             : db_query(c, LOAD_SQL("id = $1", "$1"), P(DB_I64(id)), 1, &r);
     if (err)
         return err;
     err = db_next(r, &has);
-    if (!err && !has)
-        err = FF_ENOTFOUND;
-    if (!err)
-        read_product(r, p);
+    if (!err && (!has || db_col_i64(r, 0) != 0))
+        err = FF_ENOTFOUND; /* no live product (children of a deleted one) */
+    if (!err) {
+        /* the product's columns are shifted by one (column 0 is the kind) */
+        read_product_at(r, 1, p);
+        p->nvariants = p->nimages = 0;
+        while (!(err = db_next(r, &has)) && has)
+            read_child(r, p);
+    }
     db_rows_free(r);
-    if (!err)
-        err = load_children(c, p);
     return err;
 }
 

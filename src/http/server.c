@@ -56,6 +56,7 @@ struct ctx {
     struct MHD_Response *mresp;
     size_t discarded;     /* body bytes dropped after an early problem */
     uint64_t t0_us;
+    uint64_t queued_us;   /* when handed to the workers */
     struct ctx *next;     /* worker queue */
 };
 
@@ -523,6 +524,10 @@ static void *worker_main(void *arg)
         s->qlen--;
         s->busy++;
         pthread_mutex_unlock(&s->mu);
+        /* under overload, a request that waited longer than the timeout is
+         * answered 503 at once instead of adding more work */
+        if (now_us() - c->queued_us > (uint64_t)s->opts.timeout_s * 1000000u)
+            set_early(c, HTTP_PK_UNAVAILABLE, "the server is overloaded; retry later", false);
         run(c);
         c->state = ST_READY;
         MHD_resume_connection(c->conn);
@@ -541,6 +546,7 @@ static bool enqueue(struct http_server *s, struct ctx *c)
         return false;
     }
     c->next = NULL;
+    c->queued_us = now_us();
     if (s->qtail)
         s->qtail->next = c;
     else
