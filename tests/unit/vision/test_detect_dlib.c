@@ -10,7 +10,9 @@
 #include "core/alloc.h"
 #include "detect_testimg.h"
 #include "harness.h"
+#include "vision/decode.h"
 #include "vision/detect.h"
+#include "vision/image_ops.h"
 #include "vision/hog.h"
 
 #define BOX_TOL 2      /* px; in practice the boxes are identical */
@@ -60,6 +62,8 @@ static int load_image(const char *name, struct vis_image *img)
     return dti_load_rgb(path, img);
 }
 
+static int use_product_decoder; /* decode with vis_decode_file instead of the test reader */
+
 static void compare_fixture(const char *file, int gray, long max_px)
 {
     FILE *f = fopen(file, "r");
@@ -80,9 +84,18 @@ static void compare_fixture(const char *file, int gray, long max_px)
             TEST_FAIL("bad fixture line in %s", file);
         if (w * h > max_px)
             continue;
-        if (load_image(name, &rgb))
+        if (use_product_decoder) {
+            char path[512], err[256];
+            snprintf(path, sizeof path, "%s/data/faces/%s", FF_SHARED_DIR, name);
+            if (access(path, R_OK))
+                snprintf(path, sizeof path, "%s/data/speed/%s", FF_SHARED_DIR, name);
+            struct vis_decode_opts o = {0, gray ? VIS_GRAY8 : VIS_RGB8, 1};
+            if (vis_decode_file(path, &o, &rgb, NULL, err, sizeof err))
+                TEST_FAIL("vis_decode_file %s: %s", name, err);
+        } else if (load_image(name, &rgb)) {
             TEST_FAIL("cannot read %s", name);
-        if (gray) {
+        }
+        if (gray && !use_product_decoder) {
             ASSERT_OK(dti_to_gray(&rgb, &g));
             img = &g;
         }
@@ -105,9 +118,13 @@ static void compare_fixture(const char *file, int gray, long max_px)
             faces++;
         }
         images++;
-        if (gray)
-            ff_free(g.data);
-        ff_free(rgb.data);
+        if (use_product_decoder) {
+            vis_image_release(&rgb);
+        } else {
+            if (gray)
+                ff_free(g.data);
+            ff_free(rgb.data);
+        }
     }
     fclose(f);
     fprintf(stderr, "  %s (cpu level %d): %d images, %d boxes match dlib\n", gray ? "gray" : "rgb",
@@ -117,8 +134,10 @@ static void compare_fixture(const char *file, int gray, long max_px)
 
 #ifdef FF_SANITIZED
 #define ALL_PX 1400000L /* Debug+ASan is ~20x slower: the smaller photos only */
+#define SMALL_PX 400000L
 #else
 #define ALL_PX 100000000L
+#define SMALL_PX 1400000L
 #endif
 #define RGB_FX FF_TEST_DATA "/vision/detect_dlib_rgb.jsonl"
 #define GRAY_FX FF_TEST_DATA "/vision/detect_dlib_gray.jsonl"
@@ -127,14 +146,24 @@ TEST(same_as_dlib_rgb) { compare_fixture(RGB_FX, 0, ALL_PX); }
 
 TEST(same_as_dlib_gray) { compare_fixture(GRAY_FX, 1, ALL_PX); }
 
+/* the product's decoder (vision/decode.h, EXIF ignored as dlib's load_image
+ * does) gives dlib's pixels, hence dlib's boxes */
+TEST(same_as_dlib_with_vis_decode)
+{
+    use_product_decoder = 1;
+    compare_fixture(RGB_FX, 0, SMALL_PX);
+    compare_fixture(GRAY_FX, 1, SMALL_PX);
+    use_product_decoder = 0;
+}
+
 /* every instruction-set path gives dlib's results (on the smaller photos) */
 TEST(same_as_dlib_each_cpu_path)
 {
     static const int levels[] = {0, 2};
     for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
         det__cpu_level = levels[i];
-        compare_fixture(RGB_FX, 0, 1400000L);
-        compare_fixture(GRAY_FX, 1, 1400000L);
+        compare_fixture(RGB_FX, 0, SMALL_PX);
+        compare_fixture(GRAY_FX, 1, SMALL_PX);
     }
     det__cpu_level = 3;
 }
@@ -336,6 +365,7 @@ int main(void)
         RUN(same_as_dlib_rgb);
         RUN(same_as_dlib_gray);
         RUN(same_as_dlib_each_cpu_path);
+        RUN(same_as_dlib_with_vis_decode);
         RUN(recall_on_annotated_faces);
         RUN(max_limits_output_and_threads_agree);
     } else {

@@ -90,8 +90,10 @@ TEST(every_truncation_fails_cleanly)
     size_t len;
     const uint8_t *m = model(&len);
     char err[256];
-    /* all short prefixes, then a stride through the rest, then the last bytes */
-    for (size_t n = 0; n < len; n += (n < 4096 || n > len - 64) ? 1 : 97) {
+    /* every prefix through the header and the first weights, then a stride
+     * through the rest (odd, so it lands on every kind of field), then the
+     * last bytes */
+    for (size_t n = 0; n < len; n += (n < 600 || n > len - 64) ? 1 : 397) {
         uint8_t *copy = ff_malloc(n ? n : 1); /* exact size: ASan sees overreads */
         memcpy(copy, m, n);
         struct vis_detector *d = NULL;
