@@ -54,4 +54,12 @@ echo "not a backup" >"$T/junk"
 for c in migrate seed backup restore; do
     "$FF" $c --help | grep -q "usage: framefit $c" || fail "$c --help"
 done
+# a database newer than the binary: migrate and serve refuse it
+count "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (9999, '9999_future', 'x', 0)" >/dev/null
+"$FF" migrate 2>"$T/err" && fail "migrate accepted a newer schema"
+grep -q "newer than this binary" "$T/err" || fail "migrate: no clear message: $(cat "$T/err")"
+FRAMEFIT_PORT=0 timeout 30 "$FF" serve >"$T/serve.out" 2>&1
+rc=$?
+[ $rc -eq 1 ] || fail "serve on a newer schema exited $rc (want 1)"
+grep -q "newer than this binary" "$T/serve.out" || fail "serve: no clear message"
 echo "ok: database commands on $KIND"
