@@ -20,6 +20,13 @@ static double now_ns(void)
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
+static double cpu_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
 static long rss_kb(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -88,16 +95,18 @@ int main(int argc, char **argv)
         struct vis_rect box = {l, t, l + w - 1, t + h - 1};
         if (vis_shape_predict(m, &img, box, pts))
             return 1;
-        double ns = 0;
+        double ns = 0, cns = 0;
         if (reps > 0) {
-            double a = now_ns();
+            double a = now_ns(), c = cpu_ns();
             for (long r = 0; r < reps; r++)
                 if (vis_shape_predict(m, &img, box, pts))
                     return 1;
             ns = (now_ns() - a) / (double)reps;
+            cns = (cpu_ns() - c) / (double)reps;
         }
-        printf("%s\n{\"box\":[%ld,%ld,%ld,%ld],\"ns_per_prediction\":%.0f,\"points\":[",
-               k > i + 1 ? "," : "", l, t, w, h, ns);
+        printf("%s\n{\"box\":[%ld,%ld,%ld,%ld],\"ns_per_prediction\":%.0f,"
+               "\"cpu_ns_per_prediction\":%.0f,\"points\":[",
+               k > i + 1 ? "," : "", l, t, w, h, ns, cns);
         for (unsigned j = 0; j < n; j++)
             printf("%s[%.0f,%.0f]", j ? "," : "", pts[j].x, pts[j].y);
         printf("]}");
