@@ -600,11 +600,17 @@ enum ff_err cat_create(struct db *db, const json_t *body, json_t **out, json_t *
             }
         }
     }
+    /* the reply is built before the commit: an allocation failure rolls back
+     * instead of reporting an error for a change that happened */
+    if (!err && tx.open && !(*out = cat__to_json(p)))
+        err = FF_ENOMEM;
     if (!err)
         err = db_commit(&tx);
+    if (err) {
+        json_decref(*out);
+        *out = NULL;
+    }
     db_tx_release(&tx);
-    if (!err && !(*out = cat__to_json(p)))
-        err = FF_ENOMEM;
     ff_free(p);
     return finish_errors(errs, errors, err);
 }
@@ -646,11 +652,17 @@ enum ff_err cat_update(struct db *db, int64_t id, int64_t expected, const json_t
             }
         }
     }
+    /* the reply is built before the commit: an allocation failure rolls back
+     * instead of reporting an error for a change that happened */
+    if (!err && tx.open && !(*out = cat__to_json(p)))
+        err = FF_ENOMEM;
     if (!err)
         err = db_commit(&tx);
+    if (err) {
+        json_decref(*out);
+        *out = NULL;
+    }
     db_tx_release(&tx);
-    if (!err && !(*out = cat__to_json(p)))
-        err = FF_ENOMEM;
     ff_free(p);
     return finish_errors(errs, errors, err);
 }

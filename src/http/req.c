@@ -111,21 +111,49 @@ enum ff_err http_field_error(struct http_req *req, const char *field, const char
     return FF_EINVAL;
 }
 
+/* Serialization appends into a chunked arena buffer: one pass, no copy for
+ * small documents. */
+struct dump_ctx {
+    struct ff_arena *arena;
+    char *buf;
+    size_t len, cap;
+};
+
+static int dump_cb(const char *p, size_t n, void *ud)
+{
+    struct dump_ctx *d = ud;
+    if (d->len + n > d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 1024;
+        while (cap < d->len + n)
+            cap *= 2;
+        if (cap > HTTP_MAX_JSON_OUT)
+            return -1;
+        char *nb = ff_arena_alloc(d->arena, cap);
+        if (!nb)
+            return -1;
+        if (d->len)
+            memcpy(nb, d->buf, d->len);
+        d->buf = nb; /* the old block stays in the arena until the request ends */
+        d->cap = cap;
+    }
+    memcpy(d->buf + d->len, p, n);
+    d->len += n;
+    return 0;
+}
+
 enum ff_err http_reply_json(struct http_resp *resp, int status, json_t *j)
 {
     if (!j)
         return FF_ENOMEM;
-    size_t n = json_dumpb(j, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
-    char *buf = n ? ff_arena_alloc(resp->arena, n) : NULL;
-    if (!buf || json_dumpb(j, buf, n, JSON_COMPACT | JSON_ENCODE_ANY) != n) {
-        json_decref(j);
-        return FF_ENOMEM;
-    }
+    struct dump_ctx d = {resp->arena, NULL, 0, 0};
+    int rc = json_dump_callback(j, dump_cb, &d, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(j);
+    if (rc || !d.len)
+        return FF_ENOMEM;
     resp->status = status;
     resp->content_type = "application/json";
-    resp->body = buf;
-    resp->body_len = n;
+    resp->body = d.buf;
+    resp->body_len = d.len;
     return FF_OK;
 }
 

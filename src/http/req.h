@@ -124,8 +124,12 @@ enum ff_err http_field_error(struct http_req *req, const char *field, const char
 
 /* ---- replying ------------------------------------------------------------ */
 
+/* The largest JSON response body http_reply_json produces. */
+#define HTTP_MAX_JSON_OUT ((size_t)64 << 20)
+
 /* Serializes j (compact) as application/json with `status`; decrefs j
- * (steals the reference, also on error). FF_ENOMEM on failure. */
+ * (steals the reference, also on error). FF_ENOMEM on failure (or a body
+ * over HTTP_MAX_JSON_OUT). */
 enum ff_err http_reply_json(struct http_resp *resp, int status, json_t *j) FF_MUST_CHECK;
 /* Replies with bytes (copied into the arena) and a content type. */
 enum ff_err http_reply(struct http_resp *resp, int status, const char *content_type,
