@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
@@ -330,6 +331,54 @@ TEST(max_limits_output_and_threads_agree)
     ff_free(img.data);
 }
 
+struct conc {
+    const struct vis_image *img;
+    struct vis_detection got[8];
+    size_t n;
+    enum ff_err e;
+};
+
+static void *conc_run(void *arg)
+{
+    struct conc *c = arg;
+    for (int k = 0; k < 2 && !c->e; k++)
+        c->e = vis_detect(det, c->img, c->got, 8, &c->n);
+    return NULL;
+}
+
+/* one detector shared by several threads at once (read-only model, per-call
+ * scratch): every thread gets the single-threaded answer */
+TEST(concurrent_calls_agree)
+{
+    if (!have_shared)
+        return;
+    struct vis_image img;
+    ASSERT_OK(load_image("dlib_2009_004587.jpg", &img));
+    struct vis_detection ref[8];
+    size_t nref = 0;
+    ASSERT_OK(vis_detect(det, &img, ref, 8, &nref));
+    ASSERT_EQ(nref, 2);
+    struct conc c[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        memset(&c[i], 0, sizeof c[i]);
+        c[i].img = &img;
+        ASSERT_OK(pthread_create(&th[i], NULL, conc_run, &c[i]));
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) {
+        ASSERT_OK(c[i].e);
+        ASSERT_EQ(c[i].n, nref);
+        for (size_t k = 0; k < nref; k++) {
+            ASSERT_EQ(c[i].got[k].box.left, ref[k].box.left);
+            ASSERT_EQ(c[i].got[k].box.top, ref[k].box.top);
+            ASSERT(c[i].got[k].score == ref[k].score);
+        }
+    }
+    ff_free(img.data);
+}
+
 TEST(alloc_failures_are_clean)
 {
     uint8_t *px = ff_malloc(200 * 160);
@@ -368,6 +417,7 @@ int main(void)
         RUN(same_as_dlib_with_vis_decode);
         RUN(recall_on_annotated_faces);
         RUN(max_limits_output_and_threads_agree);
+        RUN(concurrent_calls_agree);
     } else {
         fprintf(stderr, "SKIP photo tests: %s/data/faces is absent\n", FF_SHARED_DIR);
     }
