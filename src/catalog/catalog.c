@@ -627,6 +627,14 @@ enum ff_err cat_update(struct db *db, int64_t id, int64_t expected, const json_t
     enum ff_err err = p && errs ? FF_OK : FF_ENOMEM;
     if (!err)
         err = db_begin(db, &tx);
+    if (!err && db_dialect(db) == DB_PG) {
+        /* lock the row first so a concurrent writer queues behind us instead of
+         * making us fail at the UPDATE (SQLite's BEGIN IMMEDIATE already
+         * serializes writers) */
+        int64_t v = 0;
+        err = db_query_i64(tx.conn, "SELECT version FROM products WHERE id = $1 FOR UPDATE",
+                           (struct db_param[]){DB_I64(id)}, 1, &v);
+    }
     if (!err)
         err = cat__repo_load(tx.conn, id, NULL, p);
     if (!err && expected >= 0 && p->version != expected)
