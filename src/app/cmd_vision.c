@@ -133,7 +133,8 @@ static void print_face(FILE *out, const struct vis_face *f)
             f->box.left, f->box.top, f->box.right - f->box.left + 1,
             f->box.bottom - f->box.top + 1);
     if (f->det_filter >= 0)
-        fprintf(out, "\"score\":%.4f,\"filter\":%d,", f->det_score, f->det_filter);
+        fprintf(out, "\"score\":%.4f,\"filter\":%d,\"low_confidence\":%s,", f->det_score,
+                f->det_filter, (f->quality.flags & VIS_Q_LOW_CONFIDENCE) ? "true" : "false");
     fprintf(out, "\"landmarks\":[");
     for (unsigned j = 0; j < f->n_pts; j++)
         fprintf(out, "%s[%.0f,%.0f]", j ? "," : "", f->pts[j].x, f->pts[j].y);

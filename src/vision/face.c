@@ -233,7 +233,8 @@ void vis_quality_judge(const struct vis_image *img, struct vis_rect box,
 }
 
 static const char *const names[VIS_Q_NFLAGS] = {
-    "blurry", "too_small", "too_turned", "eyes_closed", "eyes_not_found", "cut_off", "too_dark"};
+    "blurry", "too_small", "too_turned", "eyes_closed", "eyes_not_found", "cut_off", "too_dark",
+    "low_confidence"};
 static const char *const advice[VIS_Q_NFLAGS] = {
     "The photo is blurry: hold the phone still and tap to focus on your face.",
     "Your face is too small: move closer or use a higher-resolution photo.",
@@ -242,6 +243,8 @@ static const char *const advice[VIS_Q_NFLAGS] = {
     "Your eyes could not be found: remove sunglasses or hair and face the camera.",
     "Part of your face is outside the picture: centre your face in the frame.",
     "The photo is too dark: face a window or a lamp.",
+    "Your face was hard to recognise: face the camera directly, in good light, with nothing "
+    "covering your face.",
 };
 
 const char *vis_quality_flag_name(unsigned flag)

@@ -46,8 +46,10 @@ enum vis_quality_flags {
     VIS_Q_EYES_NOT_FOUND = 1 << 4, /* eye points outside the image or degenerate */
     VIS_Q_CUT_OFF = 1 << 5,      /* the face box reaches far outside the image */
     VIS_Q_TOO_DARK = 1 << 6,     /* mean face brightness under 40 of 255 */
+    VIS_Q_LOW_CONFIDENCE = 1 << 7, /* found only by vis_analyse's recall fallback (below
+                                      the detector's threshold): check before trusting */
 };
-#define VIS_Q_NFLAGS 7
+#define VIS_Q_NFLAGS 8
 #define VIS_Q_MIN_IPD 40.0
 #define VIS_Q_MAX_YAW 25.0
 #define VIS_Q_MAX_PITCH 25.0

@@ -111,6 +111,23 @@ static enum ff_err analyse_face(const struct vis_engine *e, const struct vis_ima
     return FF_OK;
 }
 
+/* Picks the recall-fallback candidate (see VIS_RECALL_ADJUST in vision.h) among
+ * det[nconf..n), sorted best first; returns its index or -1. */
+static long recall_pick(const struct vis_detection *det, size_t nconf, size_t n)
+{
+    if (nconf >= VIS_MAX_FACES)
+        return -1;
+    long widest = 0;
+    for (size_t i = 0; i < nconf; i++) {
+        long w = det[i].box.right - det[i].box.left + 1;
+        widest = w > widest ? w : widest;
+    }
+    for (size_t i = nconf; i < n; i++)
+        if (!nconf || det[i].box.right - det[i].box.left + 1 > widest)
+            return (long)i;
+    return -1;
+}
+
 enum ff_err vis_analyse(const struct vis_engine *e, const struct vis_image *img,
                         struct vis_result *out)
 {
@@ -119,18 +136,33 @@ enum ff_err vis_analyse(const struct vis_engine *e, const struct vis_image *img,
         return FF_EINVAL;
     if (img->w < VIS_MIN_SIDE || img->h < VIS_MIN_SIDE)
         return FF_EINVAL;
-    struct vis_detection det[VIS_MAX_FACES];
-    size_t n = 0;
-    enum ff_err r = vis_detect(e->det, img, det, VIS_MAX_FACES, &n);
+    /* One pass at the lowered threshold: greedy NMS visits candidates best first, so
+     * those scoring >= 0 are kept or dropped exactly as in a default pass. */
+    struct vis_detection det[4 * VIS_MAX_FACES];
+    const struct vis_detect_opts dopt = {.adjust_threshold = VIS_RECALL_ADJUST};
+    size_t n = 0, nconf = 0;
+    enum ff_err r = vis_detect_ex(e->det, img, &dopt, det, sizeof det / sizeof *det, &n);
     if (r)
         return r;
-    r = result_init(out, img, n, vis_shape_model_parts(e->shape));
-    for (size_t i = 0; !r && i < n; i++) {
+    while (nconf < n && det[nconf].score >= 0)
+        nconf++;
+    if (nconf > VIS_MAX_FACES)
+        nconf = VIS_MAX_FACES;
+    long low = recall_pick(det, nconf, n);
+    if (low >= 0)
+        det[nconf] = det[low];
+    size_t nout = nconf + (low >= 0);
+    r = result_init(out, img, nout, vis_shape_model_parts(e->shape));
+    for (size_t i = 0; !r && i < nout; i++) {
         struct vis_face *f = &out->faces[i];
         f->box = det[i].box;
         f->det_score = det[i].score;
         f->det_filter = det[i].filter;
         r = analyse_face(e, img, f);
+        if (i >= nconf) {
+            f->quality.flags |= VIS_Q_LOW_CONFIDENCE;
+            f->quality.score *= 0.5;
+        }
     }
     if (r)
         vis_result_release(out);

@@ -57,9 +57,21 @@ struct vis_result {
     void *mem_;             /* internal */
 };
 
-/* Detects faces (at most VIS_MAX_FACES, best first) and analyses each.
- * Images under VIS_MIN_SIDE on a side give FF_EINVAL. No face is FF_OK with
- * n_faces == 0. Release the result with vis_result_release. */
+/* Recall fallback (product policy; vis_detect itself stays dlib-exact).
+ * vis_analyse runs the detector once with adjust_threshold VIS_RECALL_ADJUST.
+ * Detections scoring >= 0 are exactly dlib's faces (same boxes, scores, order).
+ * Of the candidates scoring in [VIS_RECALL_ADJUST, 0), at most one is added,
+ * after the confident faces, with VIS_Q_LOW_CONFIDENCE set in its quality:
+ *   - the best one when no detection scores >= 0 (a selfie holds a face), or
+ *   - the best one wider than every confident face (the shopper is normally the
+ *     largest face in the frame; a larger, turned face is likely theirs and the
+ *     confident one a bystander).
+ * -0.3 was chosen by measurement on the dev and speed photos (docs/vision.md). */
+#define VIS_RECALL_ADJUST (-0.3)
+
+/* Detects faces (at most VIS_MAX_FACES, best first, then the fallback face if
+ * any) and analyses each. Images under VIS_MIN_SIDE on a side give FF_EINVAL.
+ * No face is FF_OK with n_faces == 0. Release the result with vis_result_release. */
 enum ff_err vis_analyse(const struct vis_engine *e, const struct vis_image *img,
                         struct vis_result *out) FF_MUST_CHECK;
 

@@ -247,6 +247,125 @@ TEST(analyse_finds_and_marks_dev_faces)
     vis_engine_free(eng);
 }
 
+/* The facade's recall fallback (VIS_RECALL_ADJUST in vision.h) on the raw labels of
+ * shared/data/faces/ and the speed photos:
+ *  - every annotated face is found: IoU >= 0.5 with its label box. A "points_bbox" label is
+ *    the box of the 68 points, not a detector box, so it is first mapped into dlib's
+ *    detector convention as shared/data/faces/README.md measures it (1.025x wider, 1.05x
+ *    taller, 9.7 % of the point-box height higher); "dlib_detector" labels are used as is.
+ *  - the faces scoring >= 0 are exactly vis_detect's (dlib's), in the same order;
+ *  - every face the fallback adds is flagged low_confidence and matches a label: it adds
+ *    no false face (on the speed photos, which have a face each, it adds nothing). */
+static struct vis_rect label_box(json_t *face)
+{
+    json_t *b = json_object_get(face, "box");
+    double l = json_number_value(json_array_get(b, 0)), t = json_number_value(json_array_get(b, 1));
+    double w = json_number_value(json_array_get(b, 2)), h = json_number_value(json_array_get(b, 3));
+    if (!strcmp(json_string_value(json_object_get(face, "box_kind")), "points_bbox")) {
+        double cx = l + (w - 1) / 2, cy = t + (h - 1) / 2 - 0.097 * h;
+        w *= 1.025;
+        h *= 1.05;
+        l = cx - (w - 1) / 2;
+        t = cy - (h - 1) / 2;
+    }
+    return (struct vis_rect){lround(l), lround(t), lround(l + w - 1), lround(t + h - 1)};
+}
+
+static void check_recall_image(struct vis_engine *eng, const char *path, json_t *labels,
+                               int *want, int *found, int *added)
+{
+    char err[512];
+    struct vis_image img;
+    if (vis_decode_file(path, NULL, &img, NULL, err, sizeof err))
+        TEST_FAIL("%s: %s", path, err);
+    struct vis_result r;
+    ASSERT_OK(vis_analyse(eng, &img, &r));
+    struct vis_detection det[VIS_MAX_FACES];
+    size_t n = 0;
+    ASSERT_OK(vis_detect(vis_engine_detector(eng), &img, det, VIS_MAX_FACES, &n));
+    ASSERT(r.n_faces == n || r.n_faces == n + 1);
+    for (size_t i = 0; i < n; i++) {
+        ASSERT(!memcmp(&r.faces[i].box, &det[i].box, sizeof det[i].box));
+        ASSERT(r.faces[i].det_score == det[i].score && r.faces[i].det_score >= 0);
+        ASSERT(!(r.faces[i].quality.flags & VIS_Q_LOW_CONFIDENCE));
+    }
+    for (size_t i = n; i < r.n_faces; i++) {
+        const struct vis_face *f = &r.faces[i];
+        ASSERT(f->quality.flags & VIS_Q_LOW_CONFIDENCE);
+        ASSERT(f->det_score < 0 && f->det_score >= VIS_RECALL_ADJUST);
+        double best = 0;
+        for (size_t k = 0; k < json_array_size(labels); k++) {
+            double v = iou(f->box, label_box(json_array_get(labels, k)));
+            best = v > best ? v : best;
+        }
+        fprintf(stderr, "  %s: fallback face [%ld %ld %ld %ld] score %.3f, best label IoU %.3f\n",
+                strrchr(path, '/') + 1, f->box.left, f->box.top, f->box.right, f->box.bottom,
+                f->det_score, best);
+        if (best < 0.5)
+            TEST_FAIL("%s: the fallback added a face that matches no label", path);
+        (*added)++;
+    }
+    for (size_t k = 0; k < json_array_size(labels); k++) {
+        struct vis_rect want_box = label_box(json_array_get(labels, k));
+        double best = 0;
+        size_t at = 0;
+        for (size_t i = 0; i < r.n_faces; i++) {
+            double v = iou(r.faces[i].box, want_box);
+            if (v > best)
+                best = v, at = i;
+        }
+        (*want)++;
+        *found += best >= 0.5;
+        if (best < 0.5 || at >= n)
+            fprintf(stderr, "  %s: label %zu best IoU %.3f (%s)\n", strrchr(path, '/') + 1, k,
+                    best, at >= n ? "fallback face" : "missed");
+    }
+    vis_result_release(&r);
+    vis_image_release(&img);
+}
+
+TEST(analyse_finds_every_annotated_face)
+{
+    static const char *speed[] = {"1259817140_1_640x480", "1259817140_1_1280x720",
+                                  "1259817140_1_1920x1080", "2151607444_1_640x480",
+                                  "2151607444_1_1280x720", "2151607444_1_1920x1080"};
+    char path[1024], err[512];
+    struct vis_engine *eng;
+    struct vis_engine_opts eo = {.cache_dir = "vision-cache"};
+    ASSERT_OK(vis_engine_load(&eo, &eng, err, sizeof err));
+    json_t *images = json_object_get(fixture, "images");
+    int want = 0, found = 0, added = 0;
+    for (size_t i = 0; i < json_array_size(images); i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(images, i), "image"));
+        snprintf(path, sizeof path, "%s/data/faces/%s", FF_SHARED_DIR, name);
+        char *dot = strrchr(path, '.');
+        ASSERT(dot != NULL);
+        snprintf(dot, sizeof path - (size_t)(dot - path), ".json");
+        json_error_t je;
+        json_t *meta = json_load_file(path, 0, &je);
+        if (!meta)
+            TEST_FAIL("%s: %s", path, je.text);
+        snprintf(path, sizeof path, "%s/data/faces/%s", FF_SHARED_DIR, name);
+        check_recall_image(eng, path, json_object_get(meta, "faces"), &want, &found, &added);
+        json_decref(meta);
+    }
+    int dev_added = added;
+    json_t *none = json_array();
+    for (size_t i = 0; i < sizeof speed / sizeof *speed; i++) {
+        snprintf(path, sizeof path, "%s/data/speed/%s.jpg", FF_SHARED_DIR, speed[i]);
+        if (access(path, R_OK))
+            TEST_FAIL("%s is missing", path);
+        check_recall_image(eng, path, none, &want, &found, &added);
+    }
+    json_decref(none);
+    fprintf(stderr, "  vis_analyse: %d of %d annotated faces found (IoU >= 0.5 with the mapped "
+                    "label box); fallback faces added: %d\n", found, want, added);
+    ASSERT_EQ(want, 12);
+    ASSERT_EQ(found, want);
+    ASSERT_EQ(added, dev_added);
+    vis_engine_free(eng);
+}
+
 /* One shared model, several threads predicting at once: same points as alone. */
 struct job {
     const struct vis_image *img;
@@ -315,6 +434,7 @@ int main(void)
     RUN(bad_arguments);
     RUN(threads_share_one_model);
     RUN(analyse_finds_and_marks_dev_faces);
+    RUN(analyse_finds_every_annotated_face);
     vis_shape_model_free(model);
     json_decref(fixture);
     return TEST_REPORT();
