@@ -36,6 +36,10 @@ chmod -R u+w "$DRIVER"
 cp "$ROOT/bench/catalog/"*.lua "$DRIVER/wrk/"
 
 ff_start() {  # ff_start DATABASE_URL
+    if curl -s -o /dev/null "http://127.0.0.1:$FF_PORT/"; then
+        echo "bench/catalog: port $FF_PORT is already in use (set FF_PORT)" >&2
+        return 1
+    fi
     FRAMEFIT_DATABASE_URL=$1 FRAMEFIT_DATA_DIR=$BENCH_DIR/ffdata FRAMEFIT_PORT=$FF_PORT \
         FRAMEFIT_ADMIN_TOKEN=$ADMIN_TOKEN FRAMEFIT_LOG_LEVEL=warn \
         taskset -c "$SERVER_CPUS" "$FF" serve >"$BENCH_DIR/framefit.log" 2>&1 &

@@ -84,6 +84,10 @@ bench_wait_http() {  # bench_wait_http URL: up to 30 s
 }
 
 peer_start() {
+    if curl -s -o /dev/null "http://127.0.0.1:$PEER_PORT/"; then
+        echo "bench: port $PEER_PORT is already in use; stop that server or set PEER_PORT" >&2
+        return 1
+    fi
     PORT=$PEER_PORT DATABASE_URL="$BENCH_PGURL/framefit" \
         taskset -c "${SERVER_CPUS:-0}" node "$PEER_DIR/server.js" >"$BENCH_DIR/peer.log" 2>&1 &
     PEER_PID=$!
