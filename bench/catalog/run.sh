@@ -1,75 +1,84 @@
 #!/bin/bash
-# bench/catalog/run.sh - the catalog API under wrk (CONNS=64 keep-alive connections,
-# THREADS=2, DURATION=10s after WARMUP=2s) on the peer benchmark's 10,000 products
-# (`framefit seed --bench 10000`), on SQLite and on a private PostgreSQL 15:
-#   get      GET /api/v1/products/{id}            the peer's wrk/product_get.lua
-#   search   GET /api/v1/products?q=&shape=&limit=20&offset=   the peer's product_search.lua
-#            (framefit's q is a prefix word search, the peer's a substring match)
-#   update   PATCH /api/v1/products/{id} with If-Match: *      (staff; bench/catalog/update.lua)
-# Prints req/s, p50/p99 latency (ms), errors and the server's peak RSS (VmHWM).
-# BENCH_DBS="sqlite postgres" selects the back ends. Needs ../shared/peers/wrk.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$(pwd)
-CONNS=${CONNS:-64}; THREADS=${THREADS:-2}; DURATION=${DURATION:-10s}; WARMUP=${WARMUP:-2s}
-BUILD=${BUILD:-build/release}
-WRKDIR=${WRKDIR:-$ROOT/../shared/peers/wrk}
-command -v wrk >/dev/null || { echo "bench/catalog: wrk missing (scripts/install-deps.sh --all)"; exit 1; }
-[ -f "$WRKDIR/product_get.lua" ] || { echo "bench/catalog: no peer wrk scripts in $WRKDIR; skipped"; exit 0; }
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" -j 2 --target framefit >/dev/null
-FF=$ROOT/$BUILD/framefit
-TMP=$(mktemp -d)
-TOKEN=bench-admin-token-0123456789abcdef
-PID=""
-cleanup() {
-    [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    [ -f "$TMP/pg/url" ] && sh tests/pg/pg-stop.sh "$TMP/pg" >/dev/null 2>&1
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-for s in product_get product_search; do cat "$WRKDIR/common.lua" "$WRKDIR/$s.lua" >"$TMP/$s.lua"; done
-cat "$WRKDIR/common.lua" bench/catalog/update.lua >"$TMP/update.lua"
+# Catalog benchmark, side by side in one run: the roadmap's stack (Fastify + Prisma +
+# PostgreSQL, ../shared/peers) and framefit on PostgreSQL (same cluster, same 10,000
+# products) and on SQLite. Each server is pinned to core 0 (SERVER_CPUS), wrk to core 1
+# (WRK_CPUS); 64 connections, keep-alive. The shared driver (bench.sh) prints req/s,
+# p50, p99, errors, peak RSS and CPU seconds per endpoint; a ratio table follows.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/bench/lib/peer.sh"
+if ! bench_have_shared; then
+    echo "bench/catalog: skipped: $SHARED/peers not found (the baseline stack lives there)"
+    exit 0
+fi
+FF=$ROOT/build/release/framefit
+[ -x "$FF" ] || { echo "bench/catalog: build first (make build)" >&2; exit 1; }
+export WRK_CPUS=${WRK_CPUS:-1} SERVER_CPUS=${SERVER_CPUS:-0}
+export DURATION=${DURATION:-10s} CONNS=${CONNS:-64}
+FF_PORT=${FF_PORT:-18080}
+RESULTS=$BENCH_DIR/catalog.tsv
+mkdir -p "$BENCH_DIR" && : > "$RESULTS"
+export RESULTS
+ADMIN_TOKEN=bench-admin-token-0123456789abcdef
+export ADMIN_TOKEN
 
-serve() {  # serve URL: seed and start framefit; sets PID and PORT
-    env FRAMEFIT_DATABASE_URL="$1" FRAMEFIT_DATA_DIR="$TMP/var" "$FF" seed --bench 10000 >/dev/null
-    env FRAMEFIT_DATABASE_URL="$1" FRAMEFIT_DATA_DIR="$TMP/var" FRAMEFIT_PORT=0 \
-        FRAMEFIT_LOG_LEVEL=warn FRAMEFIT_ADMIN_TOKEN=$TOKEN "$FF" serve 2>"$TMP/log" &
-    PID=$!
-    PORT=""
-    for _ in $(seq 1 100); do
-        PORT=$(ss -ltnpH 2>/dev/null | awk -v p="pid=$PID," '$0 ~ p {n=split($4,a,":"); print a[n]; exit}')
-        [ -n "$PORT" ] && break
-        sleep 0.05
-    done
-    [ -n "$PORT" ] || { echo "bench/catalog: server did not start"; cat "$TMP/log"; exit 1; }
-}
+cleanup() { peer_stop; ff_stop; bench_pg_stop; }
+trap cleanup EXIT INT TERM
 
-run() {  # run DB NAME SCRIPT
-    local url="http://127.0.0.1:$PORT" out line
-    ADMIN_TOKEN=$TOKEN wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$3" "$url" >/dev/null 2>&1 || true
-    echo 5 >"/proc/$PID/clear_refs" 2>/dev/null || true
-    out=$(ADMIN_TOKEN=$TOKEN wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -s "$3" "$url" 2>&1 || true)
-    line=$(grep WRKRESULT <<<"$out" || true)
-    [ -n "$line" ] || { echo "$1 $2: wrk failed: $out"; return; }
-    get() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
-    printf '%-9s %-7s %6s %10s %8s %8s %7s %8s\n' "$1" "$2" "$CONNS" "$(get req_s)" \
-        "$(get p50_ms)" "$(get p99_ms)" "$(( $(get non2xx) + $(get sock_err) ))" \
-        "$(awk '/VmHWM/{printf "%.1f", $2/1024}' "/proc/$PID/status")"
+# The shared wrk driver, copied so framefit's own request script (update.lua: PATCH
+# with If-Match: *, staff token) can sit beside the peer's. Both servers get the peer's
+# own product_get.lua and product_search.lua (q, shape, limit=20, offset 0..80); note
+# framefit's q is a full-text prefix-word search, the peer's a substring match.
+DRIVER=$BENCH_DIR/driver
+rm -rf "$DRIVER" && mkdir -p "$DRIVER"
+cp -r "$SHARED/peers/bench.sh" "$SHARED/peers/wrk" "$DRIVER/"
+chmod -R u+w "$DRIVER"
+cp "$ROOT/bench/catalog/"*.lua "$DRIVER/wrk/"
+
+ff_start() {  # ff_start DATABASE_URL
+    FRAMEFIT_DATABASE_URL=$1 FRAMEFIT_DATA_DIR=$BENCH_DIR/ffdata FRAMEFIT_PORT=$FF_PORT \
+        FRAMEFIT_ADMIN_TOKEN=$ADMIN_TOKEN FRAMEFIT_LOG_LEVEL=warn \
+        taskset -c "$SERVER_CPUS" "$FF" serve >"$BENCH_DIR/framefit.log" 2>&1 &
+    FF_PID=$!
+    bench_wait_http "http://127.0.0.1:$FF_PORT/healthz"
+}
+ff_stop() {
+    [ -n "${FF_PID:-}" ] && kill "$FF_PID" 2>/dev/null && wait "$FF_PID" 2>/dev/null
+    FF_PID=""
+}
+ff_bench() {  # ff_bench LABEL DATABASE_URL
+    FRAMEFIT_DATABASE_URL=$2 FRAMEFIT_DATA_DIR=$BENCH_DIR/ffdata "$FF" migrate >/dev/null
+    FRAMEFIT_DATABASE_URL=$2 FRAMEFIT_DATA_DIR=$BENCH_DIR/ffdata "$FF" seed --bench 10000 >/dev/null
+    ff_start "$2"
+    LABEL=$1 ENDPOINTS="product_get product_search update" \
+        bash "$DRIVER/bench.sh" "http://127.0.0.1:$FF_PORT" "$FF_PID"
+    ff_stop
 }
 
-printf '%-9s %-7s %6s %10s %8s %8s %7s %8s\n' db endpoint conns req_s p50_ms p99_ms errors rss_mb
-for db in ${BENCH_DBS:-sqlite postgres}; do
-    case $db in
-    sqlite) url="sqlite://$TMP/var/framefit.db" ;;
-    postgres)
-        url=$(bash tests/pg/pg-start.sh "$TMP/pg" 2>/dev/null | tail -1)
-        [ -n "$url" ] || { echo "postgres: PostgreSQL 15 not available; skipped"; continue; } ;;
-    esac
-    serve "$url"
-    run "$db" get "$TMP/product_get.lua"
-    run "$db" search "$TMP/product_search.lua"
-    run "$db" update "$TMP/update.lua"
-    kill -TERM "$PID" && wait "$PID" || true
-    PID=""
-done
+echo "setting up the baseline stack and PostgreSQL..."
+peer_setup
+bench_pg_start
+peer_load_data
+peer_start
+LABEL=peer ENDPOINTS="product_get product_search" bash "$DRIVER/bench.sh" \
+    "http://127.0.0.1:$PEER_PORT" "$PEER_PID"
+peer_stop
+
+bench_createdb framefit_ff
+ff_bench framefit-pg "$BENCH_PGURL/framefit_ff"
+rm -rf "$BENCH_DIR/ffdata"
+ff_bench framefit-sqlite "sqlite://$BENCH_DIR/ffdata/bench.db"
+
+# Ratios against the peer: req/s (higher is better) and p99 (lower is better).
+awk -F'\t' '
+    { ep = $3; key = $2 SUBSEP ep; rps[key] = $5; p99[key] = $7; rss[key] = $9; eps[ep] = 1; labels[$2] = 1 }
+    END {
+        printf "\n%-16s %-16s %10s %12s %8s\n", "label", "endpoint", "req_s/peer", "p99/peer", "rss_mb"
+        for (l in labels) for (e in eps) {
+            k = l SUBSEP e; pk = "peer" SUBSEP e
+            if (l == "peer" || !(k in rps)) continue
+            xr = (pk in rps && rps[pk] > 0) ? sprintf("%.1fx", rps[k] / rps[pk]) : "-"
+            pr = (pk in p99 && p99[pk] > 0) ? sprintf("%.3f", p99[k] / p99[pk]) : "-"
+            printf "%-16s %-16s %10s %12s %8s\n", l, e, xr, pr, rss[k]
+        }
+    }' "$RESULTS"

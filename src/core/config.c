@@ -124,6 +124,10 @@ static const struct cfg_row rows[] = {
      "handler worker threads for slow work (0 = two per CPU core)"},
     {"FRAMEFIT_TEST_ROUTES", CFG_BOOL, OFF(test_routes), "0", 0, 1, NULL, false,
      "1 adds /__test/echo and /__test/sleep for tests and benchmarks; never in production"},
+    {"FRAMEFIT_LANDMARK_MODEL", CFG_STR, OFF(landmark_model), "", 0, 4096, NULL, false,
+     "dlib shape-predictor file (default /usr/share/dlib/shape_predictor_68_face_landmarks.dat)"},
+    {"FRAMEFIT_CACHE_DIR", CFG_STR, OFF(cache_dir), "", 0, 4096, NULL, false,
+     "folder for the converted landmark model (default ~/.cache/framefit)"},
     {"FRAMEFIT_ADMIN_TOKEN", CFG_STR, OFF(admin_token), "", 0, 512, check_token, true,
      "static bearer token for staff endpoints (empty = staff endpoints refuse); secret"},
 };

@@ -41,6 +41,10 @@ struct ff_config {
     int db_pool_size;       /* FRAMEFIT_DB_POOL_SIZE: PostgreSQL connections */
     int migrate_on_start;   /* FRAMEFIT_MIGRATE_ON_START: 0 or 1 */
     int test_routes;        /* FRAMEFIT_TEST_ROUTES: 1 adds the /__test/ routes (tests, bench) */
+    char *landmark_model;   /* FRAMEFIT_LANDMARK_MODEL: dlib shape-predictor file ("" = the
+                               vision engine's default, Debian's 68-point model) */
+    char *cache_dir;        /* FRAMEFIT_CACHE_DIR: converted-model cache ("" = the vision
+                               engine's default, ~/.cache/framefit) */
 };
 
 /* Reads the configuration. `envp` is a NULL-terminated "NAME=value" array
