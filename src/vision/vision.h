@@ -66,8 +66,8 @@ struct vis_result {
  *   - the best one wider than every confident face (the shopper is normally the
  *     largest face in the frame; a larger, turned face is likely theirs and the
  *     confident one a bystander).
- * -0.3 was chosen by measurement on the dev and speed photos (docs/vision.md). */
-#define VIS_RECALL_ADJUST (-0.3)
+ * -0.2 was chosen by measurement on the dev and speed photos (docs/vision.md). */
+#define VIS_RECALL_ADJUST (-0.2)
 
 /* Detects faces (at most VIS_MAX_FACES, best first, then the fallback face if
  * any) and analyses each. Images under VIS_MIN_SIDE on a side give FF_EINVAL.

