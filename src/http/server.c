@@ -253,8 +253,11 @@ static void finish(struct ctx *c)
         return; /* the I/O thread answers with a bare 500 */
     if (resp->content_type && resp->status != 304)
         add_header(r, "Content-Type", resp->content_type);
+    /* A handler's own ETag (e.g. a product's "v<version>") goes out on any 2xx, so a
+     * client can send it back in If-Match after a create or an update. */
+    bool keep_etag = cacheable || (resp->status >= 200 && resp->status < 300);
     for (size_t i = 0; i < resp->nheaders; i++)
-        if (strcasecmp(resp->headers[i].name, "ETag") || cacheable)
+        if (strcasecmp(resp->headers[i].name, "ETag") || keep_etag)
             add_header(r, resp->headers[i].name, resp->headers[i].value);
     if (cacheable && etag && etag == etag_buf)
         add_header(r, "ETag", etag);
