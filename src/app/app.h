@@ -8,7 +8,7 @@
  *                      database, answers the readiness probe and appends
  *                      the pool gauges to /metrics.
  *   app/routes.c       every module registers its routes here, e.g.
- *                      `e = cat_http_register(r, a->db);` (see http/router.h
+ *                      `e = cat_http_register(r, a->catalog_cache);` (see http/router.h
  *                      and http/req.h for the handler API).
  *
  * A module never sees struct app: it gets what it needs (the db pool, the
@@ -24,10 +24,12 @@
 #include "http/router.h"
 
 struct db;
+struct cat_cache;
 
 struct app {
     const struct ff_config *cfg;
     struct db *db; /* set by app_storage_open; NULL for --print-routes */
+    struct cat_cache *catalog_cache; /* idem (over db; disabled when configured so) */
 };
 
 /* ---- app/app_storage.c ---------------------------------------------------- */

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "catalog/catalog_cache.h"
 #include "core/log.h"
 #include "db/db.h"
 
@@ -45,12 +46,23 @@ enum ff_err app_storage_open(struct app *a, char *why, size_t len)
         db_close(db);
         return err;
     }
+    struct cat_cache_opts co = {.max_entries = (size_t)cfg->catalog_cache,
+                                .max_bytes = cfg->catalog_cache_bytes,
+                                .poll_ms = cfg->catalog_cache_poll_ms};
+    err = cat_cache_new(db, &co, &a->catalog_cache);
+    if (err) {
+        snprintf(why, len, "cannot start the catalog cache (%s)", ff_err_name(err));
+        db_close(db);
+        return err;
+    }
     a->db = db;
     return FF_OK;
 }
 
 void app_storage_close(struct app *a)
 {
+    cat_cache_free(a->catalog_cache); /* joins its poller before the pool closes */
+    a->catalog_cache = NULL;
     db_close(a->db);
     a->db = NULL;
 }
@@ -99,4 +111,30 @@ void app_storage_metrics(struct ff_buf *out, void *ud)
         d, st.size, d, st.open, d, st.in_use, d, (unsigned long long)st.waits, d,
         (unsigned long long)st.timeouts, d, (unsigned long long)st.reconnects);
     (void)e; /* a full buffer only truncates the gauges */
+    struct cat_cache_stats cs;
+    cat_cache_stats(a->catalog_cache, &cs);
+    e = ff_buf_appendf(
+        out,
+        "# HELP framefit_catalog_cache_hits_total Catalog replies served from the cache.\n"
+        "# TYPE framefit_catalog_cache_hits_total counter\n"
+        "framefit_catalog_cache_hits_total %llu\n"
+        "# HELP framefit_catalog_cache_misses_total Catalog reads the cache did not hold.\n"
+        "# TYPE framefit_catalog_cache_misses_total counter\n"
+        "framefit_catalog_cache_misses_total %llu\n"
+        "# HELP framefit_catalog_cache_invalidations_total Times the whole cache was dropped.\n"
+        "# TYPE framefit_catalog_cache_invalidations_total counter\n"
+        "framefit_catalog_cache_invalidations_total %llu\n"
+        "# HELP framefit_catalog_cache_evictions_total Entries dropped to stay within bounds.\n"
+        "# TYPE framefit_catalog_cache_evictions_total counter\n"
+        "framefit_catalog_cache_evictions_total %llu\n"
+        "# HELP framefit_catalog_cache_entries Catalog replies held now.\n"
+        "# TYPE framefit_catalog_cache_entries gauge\n"
+        "framefit_catalog_cache_entries %zu\n"
+        "# HELP framefit_catalog_cache_bytes Bytes the held replies take.\n"
+        "# TYPE framefit_catalog_cache_bytes gauge\n"
+        "framefit_catalog_cache_bytes %zu\n",
+        (unsigned long long)cs.hits, (unsigned long long)cs.misses,
+        (unsigned long long)cs.invalidations, (unsigned long long)cs.evictions, cs.entries,
+        cs.bytes);
+    (void)e;
 }

@@ -1,7 +1,7 @@
 /* routes.c - where every module registers its HTTP routes.
  *
  * Add one call per module, e.g.
- *     if (!e) e = cat_http_register(r, a->db, a->cfg);
+ *     if (!e) e = cat_http_register(r, a->catalog_cache);
  * and document each route in openapi/openapi.json (a test checks that the
  * router and the document list the same routes). */
 #include "app/app.h"
@@ -11,6 +11,6 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
 {
     enum ff_err e = FF_OK;
     if (!e)
-        e = cat_http_register(r, a->db);
+        e = cat_http_register(r, a->catalog_cache);
     return e;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "catalog/catalog_cache.h"
 #include "core/alloc.h"
 #include "core/log.h"
 #include "http/problem.h"
@@ -55,11 +56,59 @@ static enum ff_err set_etag(struct http_resp *resp, json_t *product)
     return http_resp_header(resp, "ETag", tag);
 }
 
+/* The handlers' ud is the cache (it holds the database; a disabled cache
+ * never stores). */
+static struct db *req_db(struct http_req *req)
+{
+    return cat_cache_db(req->ud);
+}
+
 /* ---- reads ------------------------------------------------------------------ */
+
+/* Appends one field to a cache key: numbers as text, strings length-prefixed
+ * (so no value can forge a separator). false when key is full. */
+static bool key_num(char *k, size_t cap, size_t *n, int64_t v)
+{
+    int w = snprintf(k + *n, cap - *n, "%lld,", (long long)v);
+    if (w < 0 || (size_t)w >= cap - *n)
+        return false;
+    *n += (size_t)w;
+    return true;
+}
+
+static bool key_str(char *k, size_t cap, size_t *n, const char *s)
+{
+    size_t len = strlen(s);
+    if (!key_num(k, cap, n, (int64_t)len) || len >= cap - *n)
+        return false;
+    memcpy(k + *n, s, len);
+    *n += len;
+    return true;
+}
+
+/* The normalised list request as a cache key ("l:" + every field). */
+static size_t list_key(const struct cat_query *q, char *k, size_t cap)
+{
+    size_t n = 2;
+    memcpy(k, "l:", 2);
+    const struct cat_range *r[] = {&q->price, &q->lens_width, &q->bridge, &q->temple,
+                                   &q->lens_height};
+    bool ok = key_str(k, cap, &n, q->q) && key_num(k, cap, &n, q->shapes) &&
+              key_num(k, cap, &n, q->faces) && key_str(k, cap, &n, q->material) &&
+              key_str(k, cap, &n, q->colour) && key_num(k, cap, &n, q->in_stock) &&
+              key_num(k, cap, &n, q->sort) && key_num(k, cap, &n, q->limit) &&
+              key_num(k, cap, &n, q->offset) && key_num(k, cap, &n, q->has_after) &&
+              key_num(k, cap, &n, q->after_id) && key_num(k, cap, &n, q->after_num) &&
+              key_str(k, cap, &n, q->after_text);
+    for (size_t i = 0; ok && i < sizeof r / sizeof r[0]; i++)
+        ok = key_num(k, cap, &n, r[i]->min) && key_num(k, cap, &n, r[i]->max);
+    return ok ? n : 0;
+}
 
 static enum ff_err h_list(struct http_req *req, struct http_resp *resp)
 {
-    struct db *db = req->ud;
+    struct cat_cache *cache = req->ud;
+    struct db *db = req_db(req);
     struct cat_kv kv[HTTP_MAX_QUERY_PARAMS];
     size_t n = req->nquery < HTTP_MAX_QUERY_PARAMS ? req->nquery : HTTP_MAX_QUERY_PARAMS;
     for (size_t i = 0; i < n; i++)
@@ -72,10 +121,23 @@ static enum ff_err h_list(struct http_req *req, struct http_resp *resp)
     enum ff_err err = cat_query_parse(kv, n, &q, &errs);
     if (err == FF_EINVAL)
         return field_errors(req, errs, err);
+    char key[1024];
+    size_t klen = err ? 0 : list_key(&q, key, sizeof key);
+    if (klen) {
+        const struct cat_cache_val *v = cat_cache_get(cache, key, klen);
+        if (v) {
+            err = http_reply(resp, 200, "application/json", v->body, v->len);
+            cat_cache_release(cache, v);
+            return err;
+        }
+    }
+    uint64_t epoch = cat_cache_epoch(cache);
     if (!err)
         err = cat_list_text(db, &q, &text, &len);
     if (err)
         return fail(req, err, "listing products");
+    if (klen && cat_cache_put(cache, key, klen, text, len, 0, epoch))
+        ff_log(FF_LOG_WARN, "catalog", "cache: out of memory storing a list page");
     err = http_reply(resp, 200, "application/json", text, len);
     ff_free(text);
     return err;
@@ -104,13 +166,25 @@ static enum ff_err load(struct http_req *req, json_t **out)
     *out = NULL;
     if (!ref)
         return http_errf(req, FF_ENOTFOUND, "no such product");
-    enum ff_err err = ref_is_id(ref, &id) ? cat_get(req->ud, id, out)
-                                          : cat_get_slug(req->ud, ref, out);
+    enum ff_err err = ref_is_id(ref, &id) ? cat_get(req_db(req), id, out)
+                                          : cat_get_slug(req_db(req), ref, out);
     return err ? fail(req, err, "reading a product") : FF_OK;
+}
+
+static enum ff_err reply_get(struct http_resp *resp, const char *text, size_t len,
+                             int64_t version)
+{
+    char tag[40];
+    snprintf(tag, sizeof tag, "\"v%lld\"", (long long)version);
+    enum ff_err err = http_resp_header(resp, "ETag", tag);
+    if (!err)
+        err = http_reply(resp, 200, "application/json", text, len);
+    return err;
 }
 
 static enum ff_err h_get(struct http_req *req, struct http_resp *resp)
 {
+    struct cat_cache *cache = req->ud;
     const char *ref = http_param(req, "ref");
     int64_t id = 0, version = 0;
     char *text = NULL;
@@ -118,14 +192,26 @@ static enum ff_err h_get(struct http_req *req, struct http_resp *resp)
     if (!ref)
         return http_errf(req, FF_ENOTFOUND, "no such product");
     bool by_id = ref_is_id(ref, &id);
-    enum ff_err err = cat_get_text(req->ud, id, by_id ? NULL : ref, &text, &len, &version);
+    char key[256];
+    int klen = by_id ? snprintf(key, sizeof key, "i:%lld", (long long)id)
+                     : snprintf(key, sizeof key, "s:%s", ref);
+    if (klen < 0 || (size_t)klen >= sizeof key)
+        klen = 0; /* too long to be a slug: not cached */
+    if (klen) {
+        const struct cat_cache_val *v = cat_cache_get(cache, key, (size_t)klen);
+        if (v) {
+            enum ff_err err = reply_get(resp, v->body, v->len, v->version);
+            cat_cache_release(cache, v);
+            return err;
+        }
+    }
+    uint64_t epoch = cat_cache_epoch(cache);
+    enum ff_err err = cat_get_text(req_db(req), id, by_id ? NULL : ref, &text, &len, &version);
     if (err)
         return fail(req, err, "reading a product");
-    char tag[40];
-    snprintf(tag, sizeof tag, "\"v%lld\"", (long long)version);
-    err = http_resp_header(resp, "ETag", tag);
-    if (!err)
-        err = http_reply(resp, 200, "application/json", text, len);
+    if (klen && cat_cache_put(cache, key, (size_t)klen, text, len, version, epoch))
+        ff_log(FF_LOG_WARN, "catalog", "cache: out of memory storing a product");
+    err = reply_get(resp, text, len, version);
     ff_free(text);
     return err;
 }
@@ -154,7 +240,9 @@ static enum ff_err h_create(struct http_req *req, struct http_resp *resp)
     enum ff_err err = http_json_body(req, &any_object, &body);
     if (err)
         return err;
-    err = cat_create(req->ud, body, &out, &errs);
+    err = cat_create(req_db(req), body, &out, &errs);
+    if (!err)
+        cat_cache_invalidate(req->ud);
     if (errs)
         return field_errors(req, errs, err);
     if (err)
@@ -214,7 +302,9 @@ static enum ff_err h_update(struct http_req *req, struct http_resp *resp)
     if (!if_match_version(im, &version))
         return http_problem_set(req, HTTP_PK_PRECONDITION_FAILED,
                                 "If-Match does not name a version of this product");
-    err = cat_update(req->ud, id, version, body, &out, &errs);
+    err = cat_update(req_db(req), id, version, body, &out, &errs);
+    if (!err)
+        cat_cache_invalidate(req->ud);
     if (errs)
         return field_errors(req, errs, err);
     if (err == FF_ECONFLICT)
@@ -235,7 +325,9 @@ static enum ff_err h_delete(struct http_req *req, struct http_resp *resp)
     enum ff_err err = ref_id(req, &id);
     if (err)
         return err;
-    err = cat_delete(req->ud, id, version);
+    err = cat_delete(req_db(req), id, version);
+    if (!err)
+        cat_cache_invalidate(req->ud);
     if (err == FF_ECONFLICT)
         return http_problem_set(req, HTTP_PK_PRECONDITION_FAILED,
                                 "the product changed since that ETag; fetch it again");
@@ -245,18 +337,18 @@ static enum ff_err h_delete(struct http_req *req, struct http_resp *resp)
     return FF_OK;
 }
 
-enum ff_err cat_http_register(struct http_router *r, struct db *db)
+enum ff_err cat_http_register(struct http_router *r, struct cat_cache *cache)
 {
-    enum ff_err e = http_route_add(r, HTTP_GET, "/api/v1/products", h_list, db, 0);
+    enum ff_err e = http_route_add(r, HTTP_GET, "/api/v1/products", h_list, cache, 0);
     if (!e)
-        e = http_route_add(r, HTTP_GET, "/api/v1/products/{ref}", h_get, db, 0);
+        e = http_route_add(r, HTTP_GET, "/api/v1/products/{ref}", h_get, cache, 0);
     if (!e)
-        e = http_route_add(r, HTTP_POST, "/api/v1/products", h_create, db, HTTP_ROUTE_STAFF);
+        e = http_route_add(r, HTTP_POST, "/api/v1/products", h_create, cache, HTTP_ROUTE_STAFF);
     if (!e)
-        e = http_route_add(r, HTTP_PATCH, "/api/v1/products/{ref}", h_update, db,
+        e = http_route_add(r, HTTP_PATCH, "/api/v1/products/{ref}", h_update, cache,
                            HTTP_ROUTE_STAFF);
     if (!e)
-        e = http_route_add(r, HTTP_DELETE, "/api/v1/products/{ref}", h_delete, db,
+        e = http_route_add(r, HTTP_DELETE, "/api/v1/products/{ref}", h_delete, cache,
                            HTTP_ROUTE_STAFF);
     return e;
 }

@@ -43,6 +43,10 @@ struct ff_config {
     int test_routes;        /* FRAMEFIT_TEST_ROUTES: 1 adds the /__test/ routes (tests, bench) */
     char *landmark_model;   /* FRAMEFIT_LANDMARK_MODEL: dlib shape-predictor file ("" = the
                                vision engine's default, Debian's 68-point model) */
+    int catalog_cache;      /* FRAMEFIT_CATALOG_CACHE: cached catalog replies (0 = off) */
+    size_t catalog_cache_bytes; /* FRAMEFIT_CATALOG_CACHE_BYTES: its byte cap */
+    int catalog_cache_poll_ms;  /* FRAMEFIT_CATALOG_CACHE_POLL_MS: generation poll period;
+                                   other instances' writes show within about this */
     char *cache_dir;        /* FRAMEFIT_CACHE_DIR: converted-model cache ("" = the vision
                                engine's default, ~/.cache/framefit) */
 };

@@ -1,0 +1,366 @@
+/* catalog_cache.c - the catalog read cache (see catalog_cache.h). */
+#include "catalog/catalog_cache.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/log.h"
+#include "db/db.h"
+
+struct ent {
+    struct cat_cache_val v; /* first: a value pointer is an entry pointer */
+    atomic_int refs;        /* the table's link counts as one */
+    uint64_t hash;
+    size_t klen, bytes;
+    struct ent *hnext;      /* bucket chain */
+    struct ent *prev, *next; /* LRU list: head = most recent */
+    char data[];            /* key, then body + NUL */
+};
+
+struct cat_cache {
+    struct db *db;
+    size_t max_entries, max_bytes;
+    int poll_ms;
+    pthread_mutex_t mu;
+    struct ent **buckets;
+    size_t nbuckets; /* power of two */
+    struct ent *head, *tail;
+    size_t entries, bytes;
+    uint64_t epoch;
+    int64_t generation;
+    bool gen_known;
+    uint64_t hits, misses, invalidations, evictions;
+    /* poller */
+    pthread_t thread;
+    bool running, stop;
+    pthread_cond_t cv;
+};
+
+static uint64_t hash_key(const char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)k[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static void ent_unref(struct ent *e)
+{
+    if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
+        ff_free(e);
+}
+
+/* ---- table internals (mu held) ---------------------------------------------- */
+
+static void lru_unlink(struct cat_cache *c, struct ent *e)
+{
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        c->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        c->tail = e->prev;
+    e->prev = e->next = NULL;
+}
+
+static void lru_push_front(struct cat_cache *c, struct ent *e)
+{
+    e->prev = NULL;
+    e->next = c->head;
+    if (c->head)
+        c->head->prev = e;
+    c->head = e;
+    if (!c->tail)
+        c->tail = e;
+}
+
+static struct ent **find_slot(struct cat_cache *c, const char *key, size_t klen, uint64_t h)
+{
+    struct ent **pp = &c->buckets[h & (c->nbuckets - 1)];
+    for (; *pp; pp = &(*pp)->hnext)
+        if ((*pp)->hash == h && (*pp)->klen == klen && !memcmp((*pp)->data, key, klen))
+            return pp;
+    return pp;
+}
+
+/* Unlinks e from the table and the list; returns it for unref outside mu. */
+static struct ent *remove_ent(struct cat_cache *c, struct ent *e)
+{
+    struct ent **pp = find_slot(c, e->data, e->klen, e->hash);
+    if (*pp == e)
+        *pp = e->hnext;
+    e->hnext = NULL;
+    lru_unlink(c, e);
+    c->entries--;
+    c->bytes -= e->bytes;
+    return e;
+}
+
+/* Detaches every entry into a list (linked by next) to free outside mu. */
+static struct ent *detach_all(struct cat_cache *c)
+{
+    struct ent *all = c->head;
+    if (c->buckets)
+        memset(c->buckets, 0, c->nbuckets * sizeof *c->buckets);
+    for (struct ent *e = all; e; e = e->next)
+        e->hnext = NULL;
+    c->head = c->tail = NULL;
+    c->entries = c->bytes = 0;
+    return all;
+}
+
+static void unref_list(struct ent *e)
+{
+    while (e) {
+        struct ent *n = e->next;
+        ent_unref(e);
+        e = n;
+    }
+}
+
+/* ---- public ------------------------------------------------------------------ */
+
+struct db *cat_cache_db(const struct cat_cache *c)
+{
+    return c ? c->db : NULL;
+}
+
+bool cat_cache_enabled(const struct cat_cache *c)
+{
+    return c && c->max_entries > 0;
+}
+
+uint64_t cat_cache_epoch(struct cat_cache *c)
+{
+    pthread_mutex_lock(&c->mu);
+    uint64_t e = c->epoch;
+    pthread_mutex_unlock(&c->mu);
+    return e;
+}
+
+const struct cat_cache_val *cat_cache_get(struct cat_cache *c, const char *key, size_t klen)
+{
+    if (!cat_cache_enabled(c))
+        return NULL;
+    uint64_t h = hash_key(key, klen);
+    pthread_mutex_lock(&c->mu);
+    struct ent *e = *find_slot(c, key, klen, h);
+    if (e) {
+        atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+        if (c->head != e) {
+            lru_unlink(c, e);
+            lru_push_front(c, e);
+        }
+        c->hits++;
+    } else {
+        c->misses++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return e ? &e->v : NULL;
+}
+
+void cat_cache_release(struct cat_cache *c, const struct cat_cache_val *v)
+{
+    (void)c;
+    if (v)
+        ent_unref((struct ent *)(void *)v);
+}
+
+enum ff_err cat_cache_put(struct cat_cache *c, const char *key, size_t klen, const char *body,
+                          size_t len, int64_t version, uint64_t epoch)
+{
+    if (!cat_cache_enabled(c))
+        return FF_OK;
+    size_t bytes = sizeof(struct ent) + klen + len + 1;
+    if (c->max_bytes && bytes > c->max_bytes)
+        return FF_OK;
+    struct ent *e = ff_malloc(bytes);
+    if (!e)
+        return FF_ENOMEM;
+    memset(e, 0, sizeof *e);
+    memcpy(e->data, key, klen);
+    memcpy(e->data + klen, body, len);
+    e->data[klen + len] = '\0';
+    e->v = (struct cat_cache_val){e->data + klen, len, version};
+    atomic_init(&e->refs, 1);
+    e->hash = hash_key(key, klen);
+    e->klen = klen;
+    e->bytes = bytes;
+
+    struct ent *drop = NULL; /* linked by next, unref'd outside mu */
+    pthread_mutex_lock(&c->mu);
+    if (epoch != c->epoch) {
+        pthread_mutex_unlock(&c->mu);
+        ff_free(e);
+        return FF_OK;
+    }
+    struct ent **pp = find_slot(c, key, klen, e->hash);
+    if (*pp) {
+        struct ent *old = remove_ent(c, *pp);
+        old->next = drop;
+        drop = old;
+    }
+    while (c->tail && (c->entries + 1 > c->max_entries ||
+                       (c->max_bytes && c->bytes + bytes > c->max_bytes))) {
+        struct ent *old = remove_ent(c, c->tail);
+        old->next = drop;
+        drop = old;
+        c->evictions++;
+    }
+    pp = find_slot(c, key, klen, e->hash);
+    *pp = e;
+    lru_push_front(c, e);
+    c->entries++;
+    c->bytes += bytes;
+    pthread_mutex_unlock(&c->mu);
+    unref_list(drop);
+    return FF_OK;
+}
+
+void cat_cache_invalidate(struct cat_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->epoch++;
+    c->invalidations++;
+    struct ent *all = detach_all(c);
+    pthread_mutex_unlock(&c->mu);
+    unref_list(all);
+}
+
+enum ff_err cat_cache_poll(struct cat_cache *c)
+{
+    if (!c || !c->db)
+        return FF_OK;
+    struct db_conn *conn;
+    int64_t gen = 0;
+    enum ff_err err = db_acquire(c->db, &conn);
+    if (!err) {
+        err = db_query_i64(conn, "SELECT gen FROM catalog_generation WHERE id = 1", NULL, 0,
+                           &gen);
+        db_release(conn);
+    }
+    pthread_mutex_lock(&c->mu);
+    bool moved = err || !c->gen_known || gen != c->generation;
+    if (err) {
+        c->gen_known = false;
+    } else {
+        c->generation = gen;
+        c->gen_known = true;
+    }
+    pthread_mutex_unlock(&c->mu);
+    /* the first read also advances the epoch: fills that started before it
+     * may hold data older than the generation it saw */
+    if (moved)
+        cat_cache_invalidate(c);
+    return err;
+}
+
+void cat_cache_stats(struct cat_cache *c, struct cat_cache_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    *out = (struct cat_cache_stats){c->hits, c->misses, c->invalidations, c->evictions,
+                                    c->entries, c->bytes, c->generation};
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- the poller ------------------------------------------------------------------ */
+
+static void *poller(void *arg)
+{
+    struct cat_cache *c = arg;
+    bool warned = false;
+    pthread_mutex_lock(&c->mu);
+    while (!c->stop) {
+        pthread_mutex_unlock(&c->mu);
+        enum ff_err err = cat_cache_poll(c);
+        if (err && !warned)
+            ff_log(FF_LOG_WARN, "catalog", "cache: cannot read catalog_generation (%s): %s",
+                   ff_err_name(err), db_errmsg());
+        warned = err != FF_OK;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += c->poll_ms / 1000;
+        ts.tv_nsec += (long)(c->poll_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&c->mu);
+        while (!c->stop && pthread_cond_timedwait(&c->cv, &c->mu, &ts) == 0) {
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+enum ff_err cat_cache_new(struct db *db, const struct cat_cache_opts *o, struct cat_cache **out)
+{
+    *out = NULL;
+    struct cat_cache *c = ff_calloc(1, sizeof *c);
+    if (!c)
+        return FF_ENOMEM;
+    c->db = db;
+    c->max_entries = o->max_entries;
+    c->max_bytes = o->max_bytes;
+    c->poll_ms = o->poll_ms;
+    c->epoch = 1;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (c->max_entries) {
+        c->nbuckets = 16;
+        while (c->nbuckets < c->max_entries * 2 && c->nbuckets < ((size_t)1 << 24))
+            c->nbuckets <<= 1;
+        c->buckets = ff_calloc(c->nbuckets, sizeof *c->buckets);
+        if (!c->buckets) {
+            cat_cache_free(c);
+            return FF_ENOMEM;
+        }
+        if (db && c->poll_ms > 0) {
+            if (pthread_create(&c->thread, NULL, poller, c)) {
+                cat_cache_free(c);
+                return FF_EINTERNAL;
+            }
+            c->running = true;
+        }
+    }
+    *out = c;
+    return FF_OK;
+}
+
+void cat_cache_free(struct cat_cache *c)
+{
+    if (!c)
+        return;
+    if (c->running) {
+        pthread_mutex_lock(&c->mu);
+        c->stop = true;
+        pthread_cond_signal(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+        pthread_join(c->thread, NULL);
+    }
+    pthread_mutex_lock(&c->mu);
+    struct ent *all = detach_all(c);
+    pthread_mutex_unlock(&c->mu);
+    unref_list(all);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    ff_free(c->buckets);
+    ff_free(c);
+}
