@@ -128,7 +128,7 @@ static const struct cfg_row rows[] = {
      "dlib shape-predictor file (default /usr/share/dlib/shape_predictor_68_face_landmarks.dat)"},
     {"FRAMEFIT_CACHE_DIR", CFG_STR, OFF(cache_dir), "", 0, 4096, NULL, false,
      "folder for the converted landmark model (default ~/.cache/framefit)"},
-    {"FRAMEFIT_CATALOG_CACHE", CFG_INT, OFF(catalog_cache), "2048", 0, 1000000, NULL, false,
+    {"FRAMEFIT_CATALOG_CACHE", CFG_INT, OFF(catalog_cache), "16384", 0, 1000000, NULL, false,
      "catalog replies kept in memory per instance (0 disables the cache)"},
     {"FRAMEFIT_CATALOG_CACHE_BYTES", CFG_SIZE, OFF(catalog_cache_bytes), "64M", 1024,
      (int64_t)1 << 34, NULL, false, "byte cap of the catalog cache (K and M suffixes)"},
