@@ -140,14 +140,6 @@ static const struct cfg_row rows[] = {
 
 #define NROWS (sizeof rows / sizeof rows[0])
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static const char *lookup(char *const *envp, const char *name)
 {
     size_t n = strlen(name);
@@ -195,15 +187,15 @@ static enum ff_err apply(struct ff_config *c, const struct cfg_row *r, const cha
         return FF_OK;
     case CFG_STR:
         if ((int64_t)strlen(v) < r->min || (int64_t)strlen(v) > r->max) {
-            fail(err, errlen, "%s: must be %lld to %lld characters long", r->name,
+            ff_errbuf(err, errlen, "%s: must be %lld to %lld characters long", r->name,
                  (long long)r->min, (long long)r->max);
             return FF_EINVAL;
         }
         if (r->check && (why = r->check(v))) {
             if (r->secret)
-                fail(err, errlen, "%s: %s", r->name, why);
+                ff_errbuf(err, errlen, "%s: %s", r->name, why);
             else
-                fail(err, errlen, "%s: %s, got \"%.80s\"", r->name, why, v);
+                ff_errbuf(err, errlen, "%s: %s, got \"%.80s\"", r->name, why, v);
             return FF_EINVAL;
         }
         if (r->offset == OFF(log_level)) { /* stored as the enum */
@@ -219,9 +211,9 @@ static enum ff_err apply(struct ff_config *c, const struct cfg_row *r, const cha
     }
 bad_range:
     if (r->type == CFG_BOOL)
-        fail(err, errlen, "%s: must be 0 or 1, got \"%.80s\"", r->name, v);
+        ff_errbuf(err, errlen, "%s: must be 0 or 1, got \"%.80s\"", r->name, v);
     else
-        fail(err, errlen, "%s: must be an integer in %lld..%lld%s, got \"%.80s\"", r->name,
+        ff_errbuf(err, errlen, "%s: must be an integer in %lld..%lld%s, got \"%.80s\"", r->name,
              (long long)r->min, (long long)r->max, r->type == CFG_SIZE ? " (K/M allowed)" : "",
              v);
     return FF_EINVAL;
@@ -235,7 +227,7 @@ enum ff_err ff_config_load(struct ff_config **out, char *const *envp, char *err,
         envp = environ;
     struct ff_config *c = ff_calloc(1, sizeof *c);
     if (!c) {
-        fail(err, errlen, "out of memory reading the configuration");
+        ff_errbuf(err, errlen, "out of memory reading the configuration");
         return FF_ENOMEM;
     }
     for (size_t i = 0; i < NROWS && !e; i++)
@@ -272,7 +264,7 @@ enum ff_err ff_config_load(struct ff_config **out, char *const *envp, char *err,
         }
     }
     if (e == FF_ENOMEM)
-        fail(err, errlen, "out of memory reading the configuration");
+        ff_errbuf(err, errlen, "out of memory reading the configuration");
     if (e) {
         ff_config_free(c);
         return e;

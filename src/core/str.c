@@ -1,5 +1,7 @@
 #include "core/str.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 struct ff_str ff_str_c(const char *s)
@@ -198,4 +200,14 @@ enum ff_err ff_url_decode(const char *s, size_t len, char *out, size_t *outlen,
     }
     *outlen = o;
     return FF_OK;
+}
+
+void ff_errbuf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }

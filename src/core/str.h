@@ -31,6 +31,11 @@ enum ff_err ff_parse_i64(struct ff_str s, int64_t min, int64_t max, int64_t *out
 /* Copies src into dst (size n > 0), always NUL-terminates; returns strlen(src). */
 size_t ff_strlcpy(char *dst, const char *src, size_t n);
 
+/* Formats a message into a caller's error buffer (err may be NULL or errlen 0:
+ * then nothing is written). For the "char *err, size_t errlen" out-parameters. */
+void ff_errbuf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* JSON-escapes up to srclen bytes of src (stops at NUL) into dst, always
  * NUL-terminated, truncating at a character boundary. Control characters
  * become \u00XX. Returns the length written. */

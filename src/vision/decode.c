@@ -15,20 +15,11 @@
 #include <png.h>
 
 #include "core/alloc.h"
+#include "core/str.h"
 #include "vision/image_ops.h"
 
 #define MAX_SIDE 65535
 #define MAX_JPEG_SCANS 1000 /* progressive files with endless scans are a CPU bomb */
-
-static void msg(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 enum vis_codec vis_sniff(const void *buf, size_t len)
 {
@@ -180,7 +171,7 @@ static enum ff_err decode_jpeg(const uint8_t *buf, size_t len, uint64_t max_px, 
     if (setjmp(je.jb)) {
         jpeg_destroy_decompress(&cinfo);
         vis_image_release(img);
-        msg(err, errlen, "%s JPEG: %s", je.code == FF_ENOMEM ? "cannot decode" : "corrupt",
+        ff_errbuf(err, errlen, "%s JPEG: %s", je.code == FF_ENOMEM ? "cannot decode" : "corrupt",
             je.text);
         return je.code ? je.code : FF_ECORRUPT;
     }
@@ -197,13 +188,13 @@ static enum ff_err decode_jpeg(const uint8_t *buf, size_t len, uint64_t max_px, 
     info->stored_h = (int)(h > MAX_SIDE ? MAX_SIDE : h);
     if (w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || w * h > max_px) {
         jpeg_destroy_decompress(&cinfo);
-        msg(err, errlen, "JPEG is %llux%llu: over the limit of %llu pixels",
+        ff_errbuf(err, errlen, "JPEG is %llux%llu: over the limit of %llu pixels",
             (unsigned long long)w, (unsigned long long)h, (unsigned long long)max_px);
         return FF_ETOOBIG;
     }
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) {
         jpeg_destroy_decompress(&cinfo);
-        msg(err, errlen, "CMYK JPEGs are not supported; save the photo as RGB");
+        ff_errbuf(err, errlen, "CMYK JPEGs are not supported; save the photo as RGB");
         return FF_EUNSUPPORTED;
     }
     int o = 1;
@@ -284,7 +275,7 @@ static enum ff_err decode_png(const uint8_t *buf, size_t len, uint64_t max_px, i
         info->stored_w = (int)(w > MAX_SIDE ? MAX_SIDE : w);
         info->stored_h = (int)(h > MAX_SIDE ? MAX_SIDE : h);
         if (w * h > max_px || w > MAX_SIDE || h > MAX_SIDE) {
-            msg(err, errlen, "PNG is %llux%llu: over the limit of %llu pixels",
+            ff_errbuf(err, errlen, "PNG is %llux%llu: over the limit of %llu pixels",
                 (unsigned long long)w, (unsigned long long)h, (unsigned long long)max_px);
             return FF_ETOOBIG;
         }
@@ -296,7 +287,7 @@ static enum ff_err decode_png(const uint8_t *buf, size_t len, uint64_t max_px, i
     png_bytep *volatile rows = NULL;
     if (!pi) {
         png_destroy_read_struct(&png, NULL, NULL);
-        msg(err, errlen, "out of memory");
+        ff_errbuf(err, errlen, "out of memory");
         return FF_ENOMEM;
     }
     if (setjmp(png_jmpbuf(png))) {
@@ -304,9 +295,9 @@ static enum ff_err decode_png(const uint8_t *buf, size_t len, uint64_t max_px, i
         ff_free(rows);
         vis_image_release(img);
         if (src.code == FF_ETOOBIG || src.code == FF_ENOMEM)
-            msg(err, errlen, "%s", src.text);
+            ff_errbuf(err, errlen, "%s", src.text);
         else
-            msg(err, errlen, "corrupt PNG: %s", src.text);
+            ff_errbuf(err, errlen, "corrupt PNG: %s", src.text);
         return src.code ? src.code : FF_ECORRUPT;
     }
     png_set_read_fn(png, &src, p_read);
@@ -378,11 +369,11 @@ enum ff_err vis_decode(const void *buf, size_t len, const struct vis_decode_opts
     int want_exif = !(opts && opts->ignore_exif);
     enum vis_format fmt = opts && opts->fmt ? opts->fmt : VIS_RGB8;
     if (!buf || len == 0) {
-        msg(err, errlen, "empty image");
+        ff_errbuf(err, errlen, "empty image");
         return FF_EINVAL;
     }
     if (fmt != VIS_RGB8 && fmt != VIS_GRAY8) {
-        msg(err, errlen, "unknown output format");
+        ff_errbuf(err, errlen, "unknown output format");
         return FF_EINVAL;
     }
     enum ff_err e;
@@ -395,7 +386,7 @@ enum ff_err vis_decode(const void *buf, size_t len, const struct vis_decode_opts
         e = decode_png(buf, len, max_px, want_exif, out, info, err, errlen);
         break;
     default:
-        msg(err, errlen, "not a JPEG or PNG image");
+        ff_errbuf(err, errlen, "not a JPEG or PNG image");
         return FF_EUNSUPPORTED;
     }
     if (!e && want_exif)
@@ -410,7 +401,7 @@ enum ff_err vis_decode(const void *buf, size_t len, const struct vis_decode_opts
     }
     if (e) {
         if (e == FF_ENOMEM)
-            msg(err, errlen, "out of memory");
+            ff_errbuf(err, errlen, "out of memory");
         vis_image_release(out);
     }
     return e;
@@ -423,25 +414,25 @@ enum ff_err vis_decode_file(const char *path, const struct vis_decode_opts *opts
     memset(out, 0, sizeof *out);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        msg(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        ff_errbuf(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return errno == ENOENT ? FF_ENOTFOUND : FF_EIO;
     }
     struct stat st;
     if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
         close(fd);
-        msg(err, errlen, "%s is not a regular file", path);
+        ff_errbuf(err, errlen, "%s is not a regular file", path);
         return FF_EINVAL;
     }
     if ((uint64_t)st.st_size > VIS_DECODE_MAX_FILE_DEFAULT) {
         close(fd);
-        msg(err, errlen, "%s is larger than %u MiB", path, VIS_DECODE_MAX_FILE_DEFAULT >> 20);
+        ff_errbuf(err, errlen, "%s is larger than %u MiB", path, VIS_DECODE_MAX_FILE_DEFAULT >> 20);
         return FF_ETOOBIG;
     }
     size_t n = (size_t)st.st_size, off = 0;
     uint8_t *buf = ff_malloc(n ? n : 1);
     if (!buf) {
         close(fd);
-        msg(err, errlen, "out of memory");
+        ff_errbuf(err, errlen, "out of memory");
         return FF_ENOMEM;
     }
     while (off < n) {

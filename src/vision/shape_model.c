@@ -11,20 +11,11 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/str.h"
 #include "vision/sha256.h"
 #include "vision/shape_int.h"
 
 const char *vis__shape_kernel_name(void); /* shape_predict.c */
-
-static void msg(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
@@ -55,17 +46,17 @@ int vis__sp_bind(struct vis_shape_model *m, const uint8_t *blob, size_t len, int
 {
     struct vis_sp_header h;
     if (len < sizeof h) {
-        msg(err, errlen, "cache too short for its header");
+        ff_errbuf(err, errlen, "cache too short for its header");
         return -1;
     }
     memcpy(&h, blob, sizeof h);
     if (memcmp(h.magic, VIS_SP_MAGIC, 8) || h.version != VIS_SP_VERSION ||
         h.endian != VIS_SP_ENDIAN || h.header_size != VIS_SP_HEADER) {
-        msg(err, errlen, "not a framefit shape cache of this version");
+        ff_errbuf(err, errlen, "not a framefit shape cache of this version");
         return -1;
     }
     if (h.header_hash != vis__sp_hash(blob, offsetof(struct vis_sp_header, header_hash))) {
-        msg(err, errlen, "cache header checksum mismatch");
+        ff_errbuf(err, errlen, "cache header checksum mismatch");
         return -1;
     }
     struct vis_sp_header x = h; /* recompute the layout from the counts */
@@ -75,12 +66,12 @@ int vis__sp_bind(struct vis_shape_model *m, const uint8_t *blob, size_t len, int
         x.file_size != h.file_size || x.off_leaves != h.off_leaves ||
         x.off_splits != h.off_splits || x.off_feats != h.off_feats ||
         x.off_init != h.off_init || x.off_cascades != h.off_cascades || h.file_size != len) {
-        msg(err, errlen, "cache layout is inconsistent");
+        ff_errbuf(err, errlen, "cache layout is inconsistent");
         return -1;
     }
     if (check_payload &&
         h.payload_hash != vis__sp_hash(blob + h.header_size, len - h.header_size)) {
-        msg(err, errlen, "cache payload checksum mismatch");
+        ff_errbuf(err, errlen, "cache payload checksum mismatch");
         return -1;
     }
     const struct vis_sp_cascade *ct = (const void *)(blob + h.off_cascades);
@@ -92,17 +83,17 @@ int vis__sp_bind(struct vis_shape_model *m, const uint8_t *blob, size_t len, int
         if (ct[c].tree0 != t0 || ct[c].feat0 != f0 || ct[c].trees == 0 || ct[c].features == 0 ||
             ct[c].features > h.max_features || t0 + ct[c].trees > h.total_trees ||
             f0 + ct[c].features > h.total_features) {
-            msg(err, errlen, "cache cascade table is inconsistent");
+            ff_errbuf(err, errlen, "cache cascade table is inconsistent");
             return -1;
         }
         for (uint64_t s = t0 * h.splits; s < (t0 + ct[c].trees) * h.splits; s++)
             if (sp[s].idx1 >= ct[c].features || sp[s].idx2 >= ct[c].features) {
-                msg(err, errlen, "cache split index out of range");
+                ff_errbuf(err, errlen, "cache split index out of range");
                 return -1;
             }
         for (uint64_t f = f0; f < f0 + ct[c].features; f++)
             if (ft[f].anchor >= h.parts) {
-                msg(err, errlen, "cache anchor index out of range");
+                ff_errbuf(err, errlen, "cache anchor index out of range");
                 return -1;
             }
         if (ct[c].features > maxf)
@@ -111,7 +102,7 @@ int vis__sp_bind(struct vis_shape_model *m, const uint8_t *blob, size_t len, int
         f0 += ct[c].features;
     }
     if (t0 != h.total_trees || f0 != h.total_features || maxf != h.max_features) {
-        msg(err, errlen, "cache totals are inconsistent");
+        ff_errbuf(err, errlen, "cache totals are inconsistent");
         return -1;
     }
     m->blob = blob;
@@ -164,7 +155,7 @@ static enum ff_err from_dlib(const uint8_t *src, size_t len, const struct stat *
     struct vis_shape_model *m = ff_calloc(1, sizeof *m);
     if (!m) {
         ff_free(blob);
-        msg(err, errlen, "out of memory");
+        ff_errbuf(err, errlen, "out of memory");
         return FF_ENOMEM;
     }
     if (vis__sp_bind(m, blob, blen, 0, err, errlen)) {
@@ -287,12 +278,12 @@ static enum ff_err read_source(const char *path, int *fd_out, struct stat *st, c
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        msg(err, errlen, "cannot open landmark model %s: %s", path, strerror(errno));
+        ff_errbuf(err, errlen, "cannot open landmark model %s: %s", path, strerror(errno));
         return errno == ENOENT ? FF_ENOTFOUND : FF_EIO;
     }
     if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
         close(fd);
-        msg(err, errlen, "landmark model %s is not a regular file", path);
+        ff_errbuf(err, errlen, "landmark model %s is not a regular file", path);
         return FF_EINVAL;
     }
     *fd_out = fd;
@@ -330,7 +321,7 @@ enum ff_err vis_shape_model_load(const struct vis_shape_opts *opts, struct vis_s
     struct vis_shape_model *m = ff_calloc(1, sizeof *m);
     if (!m) {
         close(fd);
-        msg(err, errlen, "out of memory");
+        ff_errbuf(err, errlen, "out of memory");
         return FF_ENOMEM;
     }
     if (cpath[0] && map_cache(cpath, &st, m) == 0) {
@@ -342,20 +333,20 @@ enum ff_err vis_shape_model_load(const struct vis_shape_opts *opts, struct vis_s
     m = NULL;
     if (st.st_size == 0) {
         close(fd);
-        msg(err, errlen, "landmark model %s is empty", path);
+        ff_errbuf(err, errlen, "landmark model %s is empty", path);
         return FF_ECORRUPT;
     }
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (p == MAP_FAILED) {
-        msg(err, errlen, "cannot map %s: %s", path, strerror(errno));
+        ff_errbuf(err, errlen, "cannot map %s: %s", path, strerror(errno));
         return FF_EIO;
     }
     char why[400];
     e = from_dlib(p, (size_t)st.st_size, &st, &m, why, sizeof why);
     munmap(p, (size_t)st.st_size);
     if (e) {
-        msg(err, errlen, "landmark model %s: %s", path, why);
+        ff_errbuf(err, errlen, "landmark model %s: %s", path, why);
         return e;
     }
     if (cpath[0]) {
