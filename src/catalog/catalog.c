@@ -571,6 +571,38 @@ static enum ff_err finish_errors(json_t *errs, json_t **errors, enum ff_err err)
     return err;
 }
 
+/* After a unique violation: roll the transaction back, then name the fields
+ * that collide (slug, SKUs) in errs. */
+static void explain_conflict(struct db *db, struct db_tx *tx, const struct cat_product *p,
+                             json_t *errs)
+{
+    db_tx_release(tx);
+    struct db_conn *c;
+    if (db_acquire(db, &c) == FF_OK) {
+        conflict_errors(c, p, errs);
+        db_release(c);
+    }
+}
+
+/* The common end of create and update. The reply is built before the commit, so
+ * an allocation failure rolls back instead of reporting an error for a change
+ * that happened. Frees p and releases tx. */
+static enum ff_err finish_write(struct db_tx *tx, struct cat_product *p, enum ff_err err,
+                                json_t *errs, json_t **out, json_t **errors)
+{
+    if (!err && tx->open && !(*out = cat__to_json(p)))
+        err = FF_ENOMEM;
+    if (!err)
+        err = db_commit(tx);
+    if (err) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    db_tx_release(tx);
+    ff_free(p);
+    return finish_errors(errs, errors, err);
+}
+
 enum ff_err cat_create(struct db *db, const json_t *body, json_t **out, json_t **errors)
 {
     *out = NULL;
@@ -591,28 +623,10 @@ enum ff_err cat_create(struct db *db, const json_t *body, json_t **out, json_t *
     if (!err) {
         p->created_at = p->updated_at = db_now_ms();
         err = cat__repo_insert(tx.conn, p);
-        if (err == FF_ECONFLICT) {
-            db_tx_release(&tx); /* roll back before looking */
-            struct db_conn *c;
-            if (db_acquire(db, &c) == FF_OK) {
-                conflict_errors(c, p, errs);
-                db_release(c);
-            }
-        }
+        if (err == FF_ECONFLICT)
+            explain_conflict(db, &tx, p, errs);
     }
-    /* the reply is built before the commit: an allocation failure rolls back
-     * instead of reporting an error for a change that happened */
-    if (!err && tx.open && !(*out = cat__to_json(p)))
-        err = FF_ENOMEM;
-    if (!err)
-        err = db_commit(&tx);
-    if (err) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    db_tx_release(&tx);
-    ff_free(p);
-    return finish_errors(errs, errors, err);
+    return finish_write(&tx, p, err, errs, out, errors);
 }
 
 enum ff_err cat_update(struct db *db, int64_t id, int64_t expected, const json_t *body,
@@ -650,29 +664,10 @@ enum ff_err cat_update(struct db *db, int64_t id, int64_t expected, const json_t
         p->updated_at = db_now_ms();
         bool stale = false;
         err = cat__repo_update(tx.conn, p, expected, &stale);
-        if (err == FF_ECONFLICT && !stale) {
-            /* a unique violation: look after rolling back */
-            db_tx_release(&tx);
-            struct db_conn *c;
-            if (db_acquire(db, &c) == FF_OK) {
-                conflict_errors(c, p, errs);
-                db_release(c);
-            }
-        }
+        if (err == FF_ECONFLICT && !stale) /* a unique violation, not a stale version */
+            explain_conflict(db, &tx, p, errs);
     }
-    /* the reply is built before the commit: an allocation failure rolls back
-     * instead of reporting an error for a change that happened */
-    if (!err && tx.open && !(*out = cat__to_json(p)))
-        err = FF_ENOMEM;
-    if (!err)
-        err = db_commit(&tx);
-    if (err) {
-        json_decref(*out);
-        *out = NULL;
-    }
-    db_tx_release(&tx);
-    ff_free(p);
-    return finish_errors(errs, errors, err);
+    return finish_write(&tx, p, err, errs, out, errors);
 }
 
 enum ff_err cat_delete(struct db *db, int64_t id, int64_t expected)
