@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/alloc.h"
+#include "core/str.h"
 #include "core/log.h"
 #include "db/db.h"
 
@@ -39,16 +40,6 @@ struct cat_cache {
     bool running, stop;
     pthread_cond_t cv;
 };
-
-static uint64_t hash_key(const char *k, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)k[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
 
 static void ent_unref(struct ent *e)
 {
@@ -150,7 +141,7 @@ const struct cat_cache_val *cat_cache_get(struct cat_cache *c, const char *key, 
 {
     if (!cat_cache_enabled(c))
         return NULL;
-    uint64_t h = hash_key(key, klen);
+    uint64_t h = ff_hash_fnv1a(key, klen);
     pthread_mutex_lock(&c->mu);
     struct ent *e = *find_slot(c, key, klen, h);
     if (e) {
@@ -191,7 +182,7 @@ enum ff_err cat_cache_put(struct cat_cache *c, const char *key, size_t klen, con
     e->data[klen + len] = '\0';
     e->v = (struct cat_cache_val){e->data + klen, len, version};
     atomic_init(&e->refs, 1);
-    e->hash = hash_key(key, klen);
+    e->hash = ff_hash_fnv1a(key, klen);
     e->klen = klen;
     e->bytes = bytes;
 

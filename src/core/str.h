@@ -31,6 +31,9 @@ enum ff_err ff_parse_i64(struct ff_str s, int64_t min, int64_t max, int64_t *out
 /* Copies src into dst (size n > 0), always NUL-terminates; returns strlen(src). */
 size_t ff_strlcpy(char *dst, const char *src, size_t n);
 
+/* 64-bit FNV-1a of n bytes (hash tables, weak ETags); not for security. */
+uint64_t ff_hash_fnv1a(const void *p, size_t n);
+
 /* Formats a message into a caller's error buffer (err may be NULL or errlen 0:
  * then nothing is written). For the "char *err, size_t errlen" out-parameters. */
 void ff_errbuf(char *err, size_t errlen, const char *fmt, ...)

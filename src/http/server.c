@@ -158,16 +158,6 @@ static enum ff_err parse_origins(struct http_server *s, const char *list)
 
 /* ---- building the MHD response ------------------------------------------- */
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* True if an If-None-Match list contains etag (weak comparison) or "*". */
 static bool etag_matches(const char *inm, const char *etag)
 {
@@ -239,7 +229,7 @@ static void finish(struct ctx *c)
     char etag_buf[24];
     if (cacheable && !etag && resp->body_len) {
         snprintf(etag_buf, sizeof etag_buf, "\"%016llx\"",
-                 (unsigned long long)fnv1a(resp->body, resp->body_len));
+                 (unsigned long long)ff_hash_fnv1a(resp->body, resp->body_len));
         etag = etag_buf;
     }
     if (cacheable && etag_matches(http_header(req, "If-None-Match"), etag)) {
