@@ -9,6 +9,7 @@
 #include "app/commands.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "http/builtin.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -86,6 +87,13 @@ static int serve(struct app *a, struct http_builtin *b)
         fprintf(stderr, "framefit serve: storage: %s\n", why);
         return 1;
     }
+    if (ff_secret_open(&a->secret, cfg, why, sizeof why)) {
+        ff_log(FF_LOG_ERROR, "app", "secret key: %s", why);
+        fprintf(stderr, "framefit serve: %s\n", why);
+        goto out;
+    }
+    if (cfg->public_url[0])
+        snprintf(a->public_url, sizeof a->public_url, "%s", cfg->public_url);
     if (build_router(a, b, &r)) {
         ff_log(FF_LOG_ERROR, "app", "cannot register the routes");
         goto out;
@@ -95,7 +103,7 @@ static int serve(struct app *a, struct http_builtin *b)
         .bind = cfg->bind,
         .port = cfg->port,
         .threads = cfg->threads ? cfg->threads : cores,
-        .workers = cfg->workers ? cfg->workers : 2 * cores,
+        .workers = cfg->http_workers ? cfg->http_workers : 2 * cores,
         .max_body_bytes = cfg->max_body_bytes,
         .timeout_s = cfg->request_timeout_s,
         .cors_origins = cfg->cors_origins,
@@ -111,6 +119,10 @@ static int serve(struct app *a, struct http_builtin *b)
         fprintf(stderr, "framefit serve: cannot listen on %s port %d\n", cfg->bind, cfg->port);
         goto out;
     }
+    if (!cfg->public_url[0])
+        snprintf(a->public_url, sizeof a->public_url, "http://%s%s%s:%d",
+                 strchr(cfg->bind, ':') ? "[" : "", cfg->bind,
+                 strchr(cfg->bind, ':') ? "]" : "", http_server_port(s));
     ff_config_describe(cfg, why, sizeof why);
     ff_log(FF_LOG_INFO, "app", "config %s", why);
     ff_log(FF_LOG_INFO, "app", "listening on http://%s%s%s:%d/ threads=%d workers=%d",
@@ -130,6 +142,8 @@ out:
     http_server_free(s);
     http_router_free(r);
     app_storage_close(a);
+    ff_secret_free(a->secret);
+    a->secret = NULL;
     return status;
 }
 

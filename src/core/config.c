@@ -2,6 +2,7 @@
 #include "core/config.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -90,6 +91,34 @@ static const char *check_token(const char *v)
     return NULL;
 }
 
+static const char *check_secret_key(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0)
+        return NULL;
+    if (n != 64)
+        return "must be empty or exactly 64 hex digits (32 bytes; e.g. from 'openssl rand -hex 32')";
+    for (size_t i = 0; i < n; i++)
+        if (!isxdigit((unsigned char)v[i]))
+            return "must be 64 hex digits (0-9, a-f)";
+    return NULL;
+}
+
+static const char *check_public_url(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0)
+        return NULL;
+    if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+        return "must start with http:// or https://";
+    if (v[n - 1] == '/')
+        return "must not end with '/'";
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
+            return "must be printable ASCII without spaces";
+    return NULL;
+}
+
 #define OFF(f) offsetof(struct ff_config, f)
 
 /* THE table: every FRAMEFIT_* variable. Keep help texts short (one line). */
@@ -120,8 +149,8 @@ static const struct cfg_row rows[] = {
      "seconds to let in-flight requests finish on SIGTERM/SIGINT"},
     {"FRAMEFIT_THREADS", CFG_INT, OFF(threads), "0", 0, 256, NULL, false,
      "I/O threads (0 = one per CPU core)"},
-    {"FRAMEFIT_WORKERS", CFG_INT, OFF(workers), "0", 0, 1024, NULL, false,
-     "handler worker threads for slow work (0 = two per CPU core)"},
+    {"FRAMEFIT_HTTP_WORKERS", CFG_INT, OFF(http_workers), "0", 0, 1024, NULL, false,
+     "HTTP handler threads for blocking work (0 = two per CPU core)"},
     {"FRAMEFIT_TEST_ROUTES", CFG_BOOL, OFF(test_routes), "0", 0, 1, NULL, false,
      "1 adds /__test/echo and /__test/sleep for tests and benchmarks; never in production"},
     {"FRAMEFIT_LANDMARK_MODEL", CFG_STR, OFF(landmark_model), "", 0, 4096, NULL, false,
@@ -134,6 +163,10 @@ static const struct cfg_row rows[] = {
      (int64_t)1 << 34, NULL, false, "byte cap of the catalog cache (K and M suffixes)"},
     {"FRAMEFIT_CATALOG_CACHE_POLL_MS", CFG_INT, OFF(catalog_cache_poll_ms), "100", 10, 60000,
      NULL, false, "how often (ms) the cache checks for catalog changes by other writers"},
+    {"FRAMEFIT_SECRET_KEY", CFG_STR, OFF(secret_key), "", 0, 64, check_secret_key, true,
+     "64 hex digits: master key for signed links and tokens (empty = DATA_DIR/secret.key)"},
+    {"FRAMEFIT_PUBLIC_URL", CFG_STR, OFF(public_url), "", 0, 2048, check_public_url, false,
+     "base URL shoppers reach, for links in emails (default http://BIND:PORT)"},
     {"FRAMEFIT_ADMIN_TOKEN", CFG_STR, OFF(admin_token), "", 0, 512, check_token, true,
      "static bearer token for staff endpoints (empty = staff endpoints refuse); secret"},
 };
@@ -299,10 +332,10 @@ void ff_config_describe(const struct ff_config *c, char *buf, size_t len)
     const char *db = c->database_url;
     const char *kind = !strncmp(db, "sqlite://", 9) ? "sqlite" : "postgres";
     snprintf(buf, len,
-             "bind=%s port=%d data_dir=%s database=%s%s%s threads=%d workers=%d "
+             "bind=%s port=%d data_dir=%s database=%s%s%s threads=%d http_workers=%d "
              "max_body=%zu timeout=%ds log=%s admin_token=%s cors=%s",
              c->bind, c->port, c->data_dir, kind, kind[0] == 's' ? ":" : "",
-             kind[0] == 's' ? db + 9 : "", c->threads, c->workers, c->max_body_bytes,
+             kind[0] == 's' ? db + 9 : "", c->threads, c->http_workers, c->max_body_bytes,
              c->request_timeout_s, ff_log_level_name((enum ff_log_level)c->log_level),
              c->admin_token[0] ? "set" : "unset", c->cors_origins[0] ? c->cors_origins : "-");
 }

@@ -37,7 +37,10 @@ struct ff_config {
     char *admin_token;      /* FRAMEFIT_ADMIN_TOKEN: "" disables staff endpoints;
                                a secret: never log it */
     int threads;            /* FRAMEFIT_THREADS: I/O threads, 0 = one per core */
-    int workers;            /* FRAMEFIT_WORKERS: handler workers, 0 = 2 per core */
+    int http_workers;       /* FRAMEFIT_HTTP_WORKERS: HTTP handler threads, 0 = 2 per core */
+    char *secret_key;       /* FRAMEFIT_SECRET_KEY: "" or 64 hex digits; a secret (see
+                               core/secret.h, which falls back to DATA_DIR/secret.key) */
+    char *public_url;       /* FRAMEFIT_PUBLIC_URL: "" = http://BIND:PORT; no trailing '/' */
     int db_pool_size;       /* FRAMEFIT_DB_POOL_SIZE: PostgreSQL connections */
     int migrate_on_start;   /* FRAMEFIT_MIGRATE_ON_START: 0 or 1 */
     int test_routes;        /* FRAMEFIT_TEST_ROUTES: 1 adds the /__test/ routes (tests, bench) */
