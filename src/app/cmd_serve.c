@@ -16,6 +16,7 @@
 #include "http/server.h"
 #include "http/validate.h"
 #include "jobs/jobs.h"
+#include "tryon/tryon.h"
 
 enum ff_err app_register_test_routes(struct http_router *r, struct app *a); /* test_routes.c */
 
@@ -94,6 +95,11 @@ static int serve(struct app *a, struct http_builtin *b)
         fprintf(stderr, "framefit serve: %s\n", why);
         goto out;
     }
+    if (tryon_open(cfg, a->db, &a->tryon, why, sizeof why)) { /* photos + vision engine */
+        ff_log(FF_LOG_ERROR, "app", "try-on: %s", why);
+        fprintf(stderr, "framefit serve: try-on: %s\n", why);
+        goto out;
+    }
     if (cfg->public_url[0])
         snprintf(a->public_url, sizeof a->public_url, "%s", cfg->public_url);
     if (app_jobs_open(a, why, sizeof why)) { /* job handlers (app_jobs.c) */
@@ -156,6 +162,8 @@ out:
     app_jobs_close(a, 0);
     http_server_free(s);
     http_router_free(r);
+    tryon_close(a->tryon);
+    a->tryon = NULL;
     app_storage_close(a);
     ff_secret_free(a->secret);
     a->secret = NULL;
