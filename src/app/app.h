@@ -68,6 +68,9 @@ enum ff_err app_jobs_start(struct app *a, int workers, const char *queues, char 
 /* Stops the workers (finish or release within timeout_ms) and frees the
  * registry. NULL-safe; call before app_storage_close. */
 void app_jobs_close(struct app *a, int timeout_ms);
+/* /metrics collector (ud: struct app): job counts and oldest ages per queue
+ * and state, and this process's worker counters. */
+void app_jobs_metrics(struct ff_buf *out, void *ud);
 /* Routes for tests only (FRAMEFIT_TEST_ROUTES=1): POST /__test/jobs enqueues. */
 enum ff_err app_jobs_test_routes(struct http_router *r, struct app *a) FF_MUST_CHECK;
 

@@ -15,6 +15,7 @@
 #include "db/db.h"
 #include "http/validate.h"
 #include "jobs/jobs.h"
+#include "jobs/jobs_admin.h"
 
 /* ---- every module's handlers ----------------------------------------------------- */
 
@@ -154,6 +155,12 @@ void app_jobs_close(struct app *a, int timeout_ms)
     }
     jobs_registry_free(a->jobs);
     a->jobs = NULL;
+}
+
+void app_jobs_metrics(struct ff_buf *out, void *ud)
+{
+    struct app *a = ud;
+    jobs_metrics(out, a->db, a->jobs_pool);
 }
 
 /* ---- POST /__test/jobs (tests only) ------------------------------------------------ */

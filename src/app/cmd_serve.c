@@ -127,6 +127,8 @@ static int serve(struct app *a, struct http_builtin *b)
     b->server = s;
     if (http_metrics_add_collector(http_server_metrics(s), app_storage_metrics, a))
         goto out;
+    if (http_metrics_add_collector(http_server_metrics(s), app_jobs_metrics, a))
+        goto out;
     if (http_server_start(s)) {
         fprintf(stderr, "framefit serve: cannot listen on %s port %d\n", cfg->bind, cfg->port);
         goto out;

@@ -4,12 +4,14 @@
  * handlers, recurring jobs and graceful stop. Waits are polled with generous
  * deadlines; nothing asserts on timing. */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "jobs/jobs.h"
+#include "jobs/jobs_admin.h"
 #include "jobs/jobs_int.h"
 #include "unit/db/dbtest.h"
 
@@ -157,6 +159,56 @@ TEST(registry_rules)
     ASSERT_EQ(jobs_every(reg, "ok", NULL, 20, NULL), FF_ECONFLICT);
     ASSERT_OK(jobs_register_builtin(reg, 0));
     jobs_registry_free(reg);
+}
+
+static enum ff_err filt(const char *field_want, struct jobs_filter *f, size_t n, ...)
+{
+    struct jobs_kv kv[16];
+    va_list ap;
+    va_start(ap, n);
+    for (size_t i = 0; i < n; i++) {
+        kv[i].name = va_arg(ap, const char *);
+        kv[i].value = va_arg(ap, const char *);
+    }
+    va_end(ap);
+    char field[64], reason[128];
+    enum ff_err e = jobs_filter_parse(kv, n, f, field, sizeof field, reason, sizeof reason);
+    if (field_want && (e != FF_EINVAL || strcmp(field, field_want) || !reason[0]))
+        return FF_EINTERNAL;
+    return e;
+}
+
+TEST(filter_parse)
+{
+    struct jobs_filter f;
+    ASSERT_OK(filt(NULL, &f, 0));
+    ASSERT_EQ(f.limit, 50);
+    ASSERT(!f.state[0] && !f.queue[0] && !f.type[0] && !f.before_id);
+    ASSERT_OK(filt(NULL, &f, 5, "state", "dead", "queue", "mail", "type", "email.send", "limit",
+                   "200", "before_id", "9007199254740991"));
+    ASSERT_STREQ(f.state, "dead");
+    ASSERT_STREQ(f.queue, "mail");
+    ASSERT_STREQ(f.type, "email.send");
+    ASSERT_EQ(f.limit, 200);
+    ASSERT_EQ(f.before_id, 9007199254740991LL);
+    ASSERT_EQ(filt("state", &f, 1, "state", "Dead"), FF_EINVAL);
+    ASSERT_EQ(filt("state", &f, 1, "state", ""), FF_EINVAL);
+    ASSERT_EQ(filt("state", &f, 2, "state", "done", "state", "done"), FF_EINVAL);
+    ASSERT_EQ(filt("limit", &f, 1, "limit", "0"), FF_EINVAL);
+    ASSERT_EQ(filt("limit", &f, 1, "limit", "201"), FF_EINVAL);
+    ASSERT_EQ(filt("limit", &f, 1, "limit", "01"), FF_EINVAL);
+    ASSERT_EQ(filt("limit", &f, 1, "limit", "-1"), FF_EINVAL);
+    ASSERT_EQ(filt("limit", &f, 1, "limit", "1e2"), FF_EINVAL);
+    ASSERT_EQ(filt("limit", &f, 1, "limit", ""), FF_EINVAL);
+    ASSERT_EQ(filt("limit", &f, 1, "limit", " 5"), FF_EINVAL);
+    ASSERT_EQ(filt("before_id", &f, 1, "before_id", "99999999999999999999999999"), FF_EINVAL);
+    ASSERT_EQ(filt("before_id", &f, 1, "before_id", "9223372036854775807"), FF_EINVAL);
+    ASSERT_EQ(filt("before_id", &f, 1, "before_id", "0"), FF_EINVAL);
+    ASSERT_EQ(filt("queue", &f, 1, "queue", "x'; DROP TABLE jobs; --"), FF_EINVAL);
+    ASSERT_EQ(filt("type", &f, 1, "type", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+              FF_EINVAL); /* 65 */
+    ASSERT_EQ(filt("colour", &f, 1, "colour", "red"), FF_EINVAL);
+    ASSERT_EQ(filt("", &f, 1, "", "x"), FF_EINVAL);
 }
 
 /* ---- enqueue ---------------------------------------------------------------------- */
@@ -673,6 +725,7 @@ int main(void)
     RUN(names_and_queue_lists);
     RUN(backoff_grows_with_jitter_and_cap);
     RUN(registry_rules);
+    RUN(filter_parse);
     RUN(enqueue_validates);
     RUN(enqueue_is_transactional);
     RUN(unique_key_collapses_live_jobs);
