@@ -6,11 +6,14 @@
  * router and the document list the same routes). */
 #include "app/app.h"
 #include "catalog/catalog_http.h"
+#include "tryon/tryon.h"
 
 enum ff_err app_register_routes(struct http_router *r, struct app *a)
 {
     enum ff_err e = FF_OK;
     if (!e)
         e = cat_http_register(r, a->catalog_cache);
+    if (!e)
+        e = tryon_http_register(r, a->tryon);
     return e;
 }
