@@ -230,7 +230,10 @@ enum ff_err rnd_render(const struct vis_image *photo, const struct rnd_frame_spe
     }
     f.mm_per_px = face->mm_per_px / k;
     double ppm = 1 / f.mm_per_px;
-    if (ppm < RND_MIN_PX_PER_MM || ppm > RND_MAX_PX_PER_MM) {
+    /* a frame many times the photo's size is a measurement gone wrong (and work for
+     * nothing): refuse it */
+    double frame_px = (2 * spec->lens_width_mm + spec->bridge_mm + 20) * ppm;
+    if (ppm < RND_MIN_PX_PER_MM || ppm > RND_MAX_PX_PER_MM || frame_px > 3.0 * (w > h ? w : h)) {
         if (err && errlen)
             snprintf(err, errlen, "the face is too small or too large at this width");
         return FF_EINVAL;
