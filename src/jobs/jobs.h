@@ -133,6 +133,15 @@ enum ff_err jobs_register_tx(struct jobs_registry *reg, const char *type,
 enum ff_err jobs_every(struct jobs_registry *reg, const char *type, const char *queue,
                        int interval_s, const char *payload) FF_MUST_CHECK;
 
+/* A recurring job on a cron schedule (UTC): five fields "minute hour day
+ * month weekday" ("*", N, N-M, /STEP, lists, jan..dec, sun..sat) or @hourly,
+ * @daily, @weekly, @monthly, @yearly; e.g. "*\/15 * * * *", "30 3 * * mon-fri".
+ * Same guarantees as jobs_every; the first run is the next matching minute.
+ * FF_EINVAL (reason in jobs_errmsg()) for a bad or never-firing expression. */
+#define JOBS_CRON_MAX 128
+enum ff_err jobs_cron(struct jobs_registry *reg, const char *type, const char *queue,
+                      const char *spec, const char *payload) FF_MUST_CHECK;
+
 /* ---- workers ------------------------------------------------------------------- */
 
 struct jobs_opts {

@@ -14,9 +14,28 @@ struct jobs__handler {
     void *ud;
 };
 
+/* A parsed cron expression (jobs_cron.c): bit sets per field, UTC. */
+struct jobs_cron {
+    uint64_t minute;   /* bits 0..59 */
+    uint32_t hour;     /* bits 0..23 */
+    uint32_t dom;      /* bits 1..31 */
+    uint16_t month;    /* bits 1..12 */
+    uint8_t dow;       /* bits 0..6, Sunday = 0 */
+    bool star[5];      /* the field was "*" (or "*\/N") */
+};
+
+/* Parses a cron expression or @alias (see jobs_cron.c). FF_EINVAL with a
+ * reason in why. */
+enum ff_err jobs_cron_parse(const char *spec, struct jobs_cron *out, char *why, size_t len);
+/* The first firing time (epoch ms, whole minute) strictly after after_ms,
+ * or -1 when there is none within five years. */
+int64_t jobs_cron_next(const struct jobs_cron *c, int64_t after_ms);
+
 struct jobs__every {
     char *type, *queue, *payload;
-    int64_t interval_ms;
+    int64_t interval_ms;    /* 0 for a cron schedule */
+    char *cron;             /* NULL for an interval */
+    struct jobs_cron cr;
 };
 
 struct jobs_registry {

@@ -20,6 +20,7 @@ void jobs_registry_free(struct jobs_registry *reg)
         ff_free(reg->ev[i].type);
         ff_free(reg->ev[i].queue);
         ff_free(reg->ev[i].payload);
+        ff_free(reg->ev[i].cron);
     }
     ff_free(reg->h);
     ff_free(reg->ev);
@@ -68,15 +69,21 @@ enum ff_err jobs_register_tx(struct jobs_registry *reg, const char *type,
     return add(reg, type, NULL, fn, ud);
 }
 
-enum ff_err jobs_every(struct jobs_registry *reg, const char *type, const char *queue,
-                       int interval_s, const char *payload)
+static enum ff_err add_every(struct jobs_registry *reg, const char *type, const char *queue,
+                             int64_t interval_ms, const char *cron, const char *payload)
 {
     if (!reg || !jobs_name_ok(type) || (queue && !jobs_name_ok(queue)))
         return jobs__fail(FF_EINVAL, "bad job type or queue name");
-    if (interval_s < 1 || interval_s > 31622400)
-        return jobs__fail(FF_EINVAL, "interval: must be 1..31622400 seconds");
     if (payload && jobs__check_payload(payload))
         return FF_EINVAL;
+    struct jobs_cron cr = {0};
+    if (cron) {
+        char why[160];
+        if (jobs_cron_parse(cron, &cr, why, sizeof why))
+            return jobs__fail(FF_EINVAL, "%s", why);
+        if (jobs_cron_next(&cr, 0) < 0 && jobs_cron_next(&cr, 1700000000000LL) < 0)
+            return jobs__fail(FF_EINVAL, "cron: %s never fires", cron);
+    }
     for (size_t i = 0; i < reg->nev; i++)
         if (!strcmp(reg->ev[i].type, type))
             return jobs__fail(FF_ECONFLICT, "job type %s is recurring already", type);
@@ -89,13 +96,31 @@ enum ff_err jobs_every(struct jobs_registry *reg, const char *type, const char *
         reg->capev = cap;
     }
     struct jobs__every e = {ff_strdup(type), ff_strdup(queue ? queue : "default"),
-                            ff_strdup(payload ? payload : "{}"), (int64_t)interval_s * 1000};
-    if (!e.type || !e.queue || !e.payload) {
+                            ff_strdup(payload ? payload : "{}"), interval_ms,
+                            cron ? ff_strdup(cron) : NULL, cr};
+    if (!e.type || !e.queue || !e.payload || (cron && !e.cron)) {
         ff_free(e.type);
         ff_free(e.queue);
         ff_free(e.payload);
+        ff_free(e.cron);
         return FF_ENOMEM;
     }
     reg->ev[reg->nev++] = e;
     return FF_OK;
+}
+
+enum ff_err jobs_every(struct jobs_registry *reg, const char *type, const char *queue,
+                       int interval_s, const char *payload)
+{
+    if (interval_s < 1 || interval_s > 31622400)
+        return jobs__fail(FF_EINVAL, "interval: must be 1..31622400 seconds");
+    return add_every(reg, type, queue, (int64_t)interval_s * 1000, NULL, payload);
+}
+
+enum ff_err jobs_cron(struct jobs_registry *reg, const char *type, const char *queue,
+                      const char *spec, const char *payload)
+{
+    if (!spec)
+        return jobs__fail(FF_EINVAL, "cron: no expression");
+    return add_every(reg, type, queue, 0, spec, payload);
 }

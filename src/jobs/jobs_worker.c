@@ -496,25 +496,38 @@ static enum ff_err reap(struct jobs_pool *p)
     return err;
 }
 
+/* When schedule e next runs after now (ms). */
+static int64_t every_next(const struct jobs__every *e, int64_t now)
+{
+    if (!e->cron)
+        return now + e->interval_ms;
+    int64_t t = jobs_cron_next(&e->cr, now);
+    return t > 0 ? t : now + 366LL * 86400000; /* checked at registration */
+}
+
 static enum ff_err schedules_upsert(struct jobs_pool *p)
 {
-    struct db_conn *c;
+    struct db_conn *c = NULL;
     enum ff_err err = db_acquire(p->db, &c);
     int64_t now = db_now_ms();
     for (size_t i = 0; !err && i < p->reg->nev; i++) {
         const struct jobs__every *e = &p->reg->ev[i];
         err = db_exec(c,
                       "INSERT INTO job_schedules (name, queue, payload, interval_ms,"
-                      " next_run_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)"
+                      " next_run_at, updated_at, cron) VALUES ($1, $2, $3, $4, $5, $6, $7)"
                       " ON CONFLICT (name) DO UPDATE SET queue = excluded.queue,"
                       " payload = excluded.payload, interval_ms = excluded.interval_ms,"
-                      " next_run_at = CASE WHEN job_schedules.interval_ms <> excluded.interval_ms"
-                      " AND job_schedules.next_run_at >"
-                      " excluded.next_run_at + excluded.interval_ms THEN excluded.next_run_at"
-                      " ELSE job_schedules.next_run_at END, updated_at = excluded.updated_at",
+                      " next_run_at = CASE WHEN COALESCE(job_schedules.cron, '') <>"
+                      " COALESCE(excluded.cron, '') OR (job_schedules.interval_ms <>"
+                      " excluded.interval_ms AND job_schedules.next_run_at >"
+                      " excluded.next_run_at + excluded.interval_ms) THEN excluded.next_run_at"
+                      " ELSE job_schedules.next_run_at END, updated_at = excluded.updated_at,"
+                      " cron = excluded.cron",
                       P(DB_TEXT(e->type), DB_TEXT(e->queue), DB_TEXT(e->payload),
-                        DB_I64(e->interval_ms), DB_I64(now)),
-                      5, NULL);
+                        DB_I64(e->cron ? 60000 : e->interval_ms),
+                        DB_I64(e->cron ? every_next(e, now) : now), DB_I64(now),
+                        DB_TEXT(e->cron)),
+                      7, NULL);
     }
     if (c)
         db_release(c);
@@ -557,9 +570,10 @@ static enum ff_err schedules_tick(struct jobs_pool *p)
         err = db_begin(p->db, &tx);
         if (!err)
             err = db_exec(tx.conn,
-                          "UPDATE job_schedules SET next_run_at = $2 + interval_ms,"
+                          "UPDATE job_schedules SET next_run_at = $3,"
                           " updated_at = $2 WHERE name = $1 AND next_run_at <= $2",
-                          P(DB_TEXT(e->type), DB_I64(now)), 2, &won);
+                          P(DB_TEXT(e->type), DB_I64(now), DB_I64(every_next(e, now))), 3,
+                          &won);
         if (!err && won) {
             struct job_spec js = {.type = e->type, .queue = e->queue, .payload = e->payload,
                                   .unique_key = key};

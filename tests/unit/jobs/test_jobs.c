@@ -211,6 +211,85 @@ TEST(filter_parse)
     ASSERT_EQ(filt("", &f, 1, "", "x"), FF_EINVAL);
 }
 
+/* 2026-11-25 (a Wednesday) 10:07:30.5 UTC */
+#define T0 1795601250500LL
+
+static int64_t cron_next(const char *spec, int64_t after)
+{
+    struct jobs_cron c;
+    char why[160];
+    if (jobs_cron_parse(spec, &c, why, sizeof why))
+        return -100;
+    return jobs_cron_next(&c, after);
+}
+
+static int cron_bad(const char *spec)
+{
+    struct jobs_cron c;
+    char why[160] = "";
+    enum ff_err e = jobs_cron_parse(spec, &c, why, sizeof why);
+    return e == FF_EINVAL && !strncmp(why, "cron:", 5);
+}
+
+TEST(cron_parse_and_next)
+{
+    const int64_t m = 60000, h = 3600000, day = 86400000;
+    const int64_t today = T0 - T0 % day; /* 2026-11-25 00:00 */
+    ASSERT_EQ(today, 1795564800000LL);
+    ASSERT_EQ(cron_next("* * * * *", T0), today + 10 * h + 8 * m);
+    ASSERT_EQ(cron_next("* * * * *", today + 10 * h + 8 * m), today + 10 * h + 9 * m);
+    ASSERT_EQ(cron_next("*/15 * * * *", T0), today + 10 * h + 15 * m);
+    ASSERT_EQ(cron_next("0 * * * *", T0), today + 11 * h);
+    ASSERT_EQ(cron_next("@hourly", T0), today + 11 * h);
+    ASSERT_EQ(cron_next("@daily", T0), today + day);
+    ASSERT_EQ(cron_next("30 3 * * *", T0), today + day + 3 * h + 30 * m);
+    ASSERT_EQ(cron_next("5 10 * * *", T0), today + day + 10 * h + 5 * m); /* 10:05 passed */
+    ASSERT_EQ(cron_next("7-9 10 * * *", T0), today + 10 * h + 8 * m);
+    ASSERT_EQ(cron_next("5-7 10 * * *", T0), today + day + 10 * h + 5 * m);
+    ASSERT_EQ(cron_next("8,40 10 * * *", T0), today + 10 * h + 8 * m);
+    ASSERT_EQ(cron_next("0 9 * * mon-fri", T0), today + day + 9 * h);     /* Thursday */
+    ASSERT_EQ(cron_next("0 9 * * sat,sun", T0), today + 3 * day + 9 * h); /* Saturday 28th */
+    ASSERT_EQ(cron_next("0 9 * * 7", T0), today + 4 * day + 9 * h);       /* Sunday */
+    ASSERT_EQ(cron_next("0 0 1 * *", T0), today + 6 * day);               /* 1 December */
+    ASSERT_EQ(cron_next("@monthly", T0), today + 6 * day);
+    ASSERT_EQ(cron_next("0 0 1 jan *", T0), today + 37 * day);            /* 2027-01-01 */
+    ASSERT_EQ(cron_next("@yearly", T0), today + 37 * day);
+    /* dom and dow both restricted: either matches (the 1st, or a Friday) */
+    ASSERT_EQ(cron_next("0 0 1 * fri", T0), today + 2 * day);
+    ASSERT_EQ(cron_next("0 0 29 2 *", T0), 1835395200000LL);               /* 2028-02-29 */
+    ASSERT_EQ(cron_next("0 0 31 2 *", T0), -1);
+    ASSERT_EQ(cron_next("10/20 * * * *", T0), today + 10 * h + 10 * m);
+    ASSERT_EQ(cron_next("  1   2  3  4  5 ", 0), 7956060000LL); /* 1970-04-03 02:01 (a Friday) */
+
+    const char *bad[] = {"", " ", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *",
+                         "* * 0 * *", "* * 32 * *", "* * * 13 *", "* * * 0 *", "* * * * 8",
+                         "*/0 * * * *", "*/61 * * * *", "5-1 * * * *", "1- * * * *",
+                         "-1 * * * *", "1,,2 * * * *", "1, * * * *", ",1 * * * *",
+                         "a * * * *", "* * * janx *", "* * * * funday", "1/ * * * *",
+                         "0001 * * * *", "** * * * *", "@reboot", "@", "@daily x",
+                         "1-2-3 * * * *", "*/5/5 * * * *", "x'; DROP TABLE jobs; -- * * * *",
+                         "\xff * * * *", "* * * * *\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (!cron_bad(bad[i]))
+            TEST_FAIL("accepted bad cron \"%s\"", bad[i]);
+    ASSERT(cron_bad(NULL));
+    char big[300];
+    memset(big, ' ', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    memcpy(big, "* * * * *", 9);
+    ASSERT(cron_bad(big)); /* over JOBS_CRON_MAX even though the rest is blanks */
+
+    struct jobs_registry *reg;
+    ASSERT_OK(jobs_registry_new(&reg));
+    ASSERT_EQ(jobs_cron(reg, "c", NULL, "0 0 31 2 *", NULL), FF_EINVAL);
+    ASSERT(strstr(jobs_errmsg(), "never"));
+    ASSERT_EQ(jobs_cron(reg, "c", NULL, "61 * * * *", NULL), FF_EINVAL);
+    ASSERT_EQ(jobs_cron(reg, "c", NULL, NULL, NULL), FF_EINVAL);
+    ASSERT_OK(jobs_cron(reg, "c", NULL, "*/5 * * * *", NULL));
+    ASSERT_EQ(jobs_every(reg, "c", NULL, 5, NULL), FF_ECONFLICT);
+    jobs_registry_free(reg);
+}
+
 /* ---- enqueue ---------------------------------------------------------------------- */
 
 TEST(enqueue_validates)
@@ -680,6 +759,33 @@ TEST(recurring_job_is_not_doubled_by_two_instances)
     jobs_registry_free(rb);
 }
 
+TEST(cron_schedule_ticks)
+{
+    reset();
+    struct jobs_registry *reg = new_reg();
+    ASSERT(reg);
+    ASSERT_OK(jobs_cron(reg, "count", "cron", "*/5 * * * *", NULL));
+    struct jobs_pool *p;
+    struct jobs_opts o = fast;
+    o.run_schedules = 1;
+    o.workers = 1;
+    int64_t t0 = db_now_ms();
+    ASSERT_OK(jobs_start(db, reg, &o, &p));
+    ASSERT(wait_eq("SELECT count(*) FROM job_schedules WHERE name = 'count'"
+                   " AND cron = '*/5 * * * *'", NULL, 0, 1));
+    int64_t next = q1("SELECT next_run_at FROM job_schedules", NULL, 0);
+    ASSERT(next > t0 && next <= t0 + 300000 && next % 300000 == 0);
+    exec1("UPDATE job_schedules SET next_run_at = 0");
+    ASSERT_OK(jobs_maintain(p));
+    ASSERT(wait_eq("SELECT count(*) FROM jobs WHERE type = 'count' AND state = 'done'", NULL, 0,
+                   1));
+    jobs_stop(p, 5000);
+    next = q1("SELECT next_run_at FROM job_schedules", NULL, 0);
+    ASSERT(next > t0 && next <= db_now_ms() + 300000 && next % 300000 == 0);
+    ASSERT_EQ(q1("SELECT count(*) FROM jobs WHERE type = 'count'", NULL, 0), 1);
+    jobs_registry_free(reg);
+}
+
 TEST(prune_deletes_old_done_jobs)
 {
     reset();
@@ -726,6 +832,7 @@ int main(void)
     RUN(backoff_grows_with_jitter_and_cap);
     RUN(registry_rules);
     RUN(filter_parse);
+    RUN(cron_parse_and_next);
     RUN(enqueue_validates);
     RUN(enqueue_is_transactional);
     RUN(unique_key_collapses_live_jobs);
@@ -738,6 +845,7 @@ int main(void)
     RUN(heartbeat_keeps_a_long_job);
     RUN(tx_handler_effects_commit_with_done_only);
     RUN(recurring_job_is_not_doubled_by_two_instances);
+    RUN(cron_schedule_ticks);
     RUN(prune_deletes_old_done_jobs);
     RUN(stop_finishes_or_releases); /* last: leaves a thread behind */
     int rc = TEST_REPORT();
