@@ -19,6 +19,8 @@ static const struct command commands[] = {
     {"backup", cmd_backup, "write a consistent backup of the database to DEST"},
     {"restore", cmd_restore, "replace the database with the backup in SRC"},
     {"vision", cmd_vision, "face detection and landmarks from the command line"},
+    {"users", cmd_users, "create-admin EMAIL: bootstrap an administrator (password on stdin)"},
+    {"keys", cmd_keys, "rotate: add a new access-token signing key"},
     {"version", cmd_version, "print the version and exit"},
 };
 

@@ -5,6 +5,7 @@
  * and document each route in openapi/openapi.json (a test checks that the
  * router and the document list the same routes). */
 #include "app/app.h"
+#include "accounts/accounts.h"
 #include "catalog/catalog_http.h"
 
 enum ff_err app_register_routes(struct http_router *r, struct app *a)
@@ -12,5 +13,7 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
     enum ff_err e = FF_OK;
     if (!e)
         e = cat_http_register(r, a->catalog_cache);
+    if (!e)
+        e = acc_http_register(r, a->accounts);
     return e;
 }
