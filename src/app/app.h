@@ -26,6 +26,7 @@
 struct db;
 struct cat_cache;
 struct ff_secret;
+struct tryon;
 struct acc;
 
 struct app {
@@ -33,6 +34,8 @@ struct app {
     struct db *db; /* set by app_storage_open; NULL for --print-routes */
     struct cat_cache *catalog_cache; /* idem (over db; disabled when configured so) */
     struct ff_secret *secret; /* the master key (core/secret.h); opened by serve */
+    struct tryon *tryon; /* try-on service (tryon/tryon.h): object store + vision engine;
+                            opened by serve after storage, NULL for --print-routes */
     struct acc *accounts; /* accounts/accounts.h; opened by serve (NULL for --print-routes) */
     /* FRAMEFIT_PUBLIC_URL, or http://BIND:PORT once the server listens (no
      * trailing '/'). Modules may keep this pointer; read it when building links. */

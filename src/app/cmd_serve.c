@@ -15,6 +15,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "http/validate.h"
+#include "tryon/tryon.h"
 
 enum ff_err app_register_test_routes(struct http_router *r, struct app *a); /* test_routes.c */
 
@@ -103,6 +104,11 @@ static int serve(struct app *a, struct http_builtin *b)
         fprintf(stderr, "framefit serve: %s\n", why);
         goto out;
     }
+    if (tryon_open(cfg, a->db, &a->tryon, why, sizeof why)) { /* photos + vision engine */
+        ff_log(FF_LOG_ERROR, "app", "try-on: %s", why);
+        fprintf(stderr, "framefit serve: try-on: %s\n", why);
+        goto out;
+    }
     if (cfg->public_url[0])
         snprintf(a->public_url, sizeof a->public_url, "%s", cfg->public_url);
     struct acc_opts ao = {.db = a->db, .secret = a->secret, .cfg = cfg,
@@ -162,6 +168,8 @@ static int serve(struct app *a, struct http_builtin *b)
 out:
     http_server_free(s);
     http_router_free(r);
+    tryon_close(a->tryon);
+    a->tryon = NULL;
     acc_free(a->accounts);
     a->accounts = NULL;
     app_storage_close(a);
