@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"seed", cmd_seed, "load the demo catalog (idempotent)"},
     {"backup", cmd_backup, "write a consistent backup of the database to DEST"},
     {"restore", cmd_restore, "replace the database with the backup in SRC"},
+    {"worker", cmd_worker, "run background job workers (no HTTP) on the database"},
     {"vision", cmd_vision, "face detection and landmarks from the command line"},
     {"users", cmd_users, "create-admin EMAIL: bootstrap an administrator (password on stdin)"},
     {"keys", cmd_keys, "rotate: add a new access-token signing key"},
