@@ -525,6 +525,11 @@ def main():
         t_profile_password_reset_delete(c, s)
         t_audit_log(c, s, db_url)
         t_request_log_is_clean(s)
+        m = s.request("GET", "/metrics").body.decode()
+        vals = dict(re.findall(r'^(framefit_(?:logins|token_reuse|token_refreshes)_total(?:\{[^}]*\})?) (\d+)$', m, re.M))
+        assert int(vals['framefit_logins_total{result="success"}']) > 10, vals
+        assert int(vals['framefit_logins_total{result="failure"}']) >= 2, vals
+        assert int(vals["framefit_token_reuse_total"]) >= 1 and int(vals["framefit_token_refreshes_total"]) >= 1, vals
     t_rate_limits_and_lockout(a.framefit, db_url)
     t_cli(a.framefit, db_url)
     print("accounts: all passed")
