@@ -183,6 +183,7 @@ def audit(s, event):
 
 
 def t_logout_and_logout_all(c):
+    s_ = c.s
     a = c.login_ok("alice@example.com")
     b = c.login_ok("alice@example.com")
     r = c.post("/api/v1/auth/logout", token=a["access_token"])
@@ -195,6 +196,20 @@ def t_logout_and_logout_all(c):
     r = c.post("/api/v1/auth/logout", {"refresh_token": d["refresh_token"]})
     assert r.status == 204
     assert c.post("/api/v1/auth/refresh", {"refresh_token": d["refresh_token"]}).status == 401
+    # sessions: listed with the current one marked; one can be signed out
+    r = c.get("/api/v1/me/sessions", token=b["access_token"])
+    items = r.json()["items"]
+    assert r.status == 200 and sum(i["current"] for i in items) == 1, r
+    assert {"id", "device", "ip", "user_agent", "created_at", "last_used_at"} <= set(items[0])
+    assert a["session_id"] not in [i["id"] for i in items]  # logged out above
+    e = c.login_ok("alice@example.com")
+    r = s_.request("DELETE", "/api/v1/me/sessions/" + e["session_id"],
+                   headers={"Authorization": "Bearer " + b["access_token"]})
+    assert r.status == 204, r
+    assert c.get("/api/v1/me", token=e["access_token"]).status == 401
+    r = s_.request("DELETE", "/api/v1/me/sessions/" + e["session_id"],
+                   headers={"Authorization": "Bearer " + b["access_token"]})
+    check_problem(r, 404)
     r = c.post("/api/v1/auth/logout-all", token=b["access_token"])
     assert r.status == 204
     assert c.get("/api/v1/me", token=b["access_token"]).status == 401
