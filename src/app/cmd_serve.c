@@ -146,7 +146,8 @@ static int serve(struct app *a, struct http_builtin *b)
     if (!s)
         goto out;
     b->server = s;
-    if (http_metrics_add_collector(http_server_metrics(s), app_storage_metrics, a))
+    if (http_metrics_add_collector(http_server_metrics(s), app_storage_metrics, a) ||
+        http_metrics_add_collector(http_server_metrics(s), acc_metrics, a->accounts))
         goto out;
     if (http_metrics_add_collector(http_server_metrics(s), app_jobs_metrics, a))
         goto out;
