@@ -6,10 +6,13 @@ set -eu
 PKGS="build-essential cmake pkg-config clang llvm libclang-rt-14-dev git curl ca-certificates
 libmicrohttpd-dev libwslay-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
 libsodium-dev libcurl4-openssl-dev libhiredis-dev libjpeg62-turbo-dev libpng-dev libexif-dev
-postgresql postgresql-client redis-server libdlib-data"
+postgresql postgresql-client redis-server libdlib-data
+libssl-dev"
+# libssl-dev: OpenSSL's libcrypto verifies the SendGrid (ECDSA P-256) and SNS (RSA)
+# webhook signatures in src/mail; libsodium has neither algorithm.
 
 # Only for tests and benchmarks (oracles, linters, load drivers).
-TEST_PKGS="libdlib-dev prometheus wrk valgrind python3"
+TEST_PKGS="libdlib-dev prometheus wrk valgrind python3 python3-aiosmtpd"
 
 want="$PKGS"
 case "${1:-}" in

@@ -26,6 +26,7 @@
 struct db;
 struct cat_cache;
 struct ff_secret;
+struct mail;
 
 struct app {
     const struct ff_config *cfg;
@@ -35,6 +36,7 @@ struct app {
     /* FRAMEFIT_PUBLIC_URL, or http://BIND:PORT once the server listens (no
      * trailing '/'). Modules may keep this pointer; read it when building links. */
     char public_url[2048];
+    struct mail *mail; /* the email service (app_mail.c); NULL for --print-routes */
 };
 
 /* ---- app/app_storage.c ---------------------------------------------------- */
@@ -48,6 +50,14 @@ void app_storage_close(struct app *a);
 enum ff_err app_storage_ready(void *ud, char *why, size_t len);
 /* /metrics collector: appends storage pool gauges; `ud` is the struct app. */
 void app_storage_metrics(struct ff_buf *out, void *ud);
+
+/* ---- app/app_mail.c ------------------------------------------------------ */
+
+/* Creates a->mail over a->db and a->secret (both open); idempotent. Writes a
+ * one-line reason into why on failure (a bad template, sender, key). */
+enum ff_err app_mail_open(struct app *a, char *why, size_t len) FF_MUST_CHECK;
+/* Frees a->mail (NULL-safe). */
+void app_mail_close(struct app *a);
 
 /* ---- app/routes.c --------------------------------------------------------- */
 

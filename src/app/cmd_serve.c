@@ -92,6 +92,11 @@ static int serve(struct app *a, struct http_builtin *b)
         fprintf(stderr, "framefit serve: %s\n", why);
         goto out;
     }
+    if (app_mail_open(a, why, sizeof why)) {
+        ff_log(FF_LOG_ERROR, "app", "%s", why);
+        fprintf(stderr, "framefit serve: %s\n", why);
+        goto out;
+    }
     if (cfg->public_url[0])
         snprintf(a->public_url, sizeof a->public_url, "%s", cfg->public_url);
     if (build_router(a, b, &r)) {
@@ -141,6 +146,7 @@ static int serve(struct app *a, struct http_builtin *b)
 out:
     http_server_free(s);
     http_router_free(r);
+    app_mail_close(a);
     app_storage_close(a);
     ff_secret_free(a->secret);
     a->secret = NULL;

@@ -6,11 +6,16 @@
  * router and the document list the same routes). */
 #include "app/app.h"
 #include "catalog/catalog_http.h"
+#include "mail/mail.h"
 
 enum ff_err app_register_routes(struct http_router *r, struct app *a)
 {
     enum ff_err e = FF_OK;
     if (!e)
         e = cat_http_register(r, a->catalog_cache);
+    if (!e)
+        e = mail_http_register(r, a->mail);
+    if (!e && a->cfg->test_routes)
+        e = mail_http_register_test(r, a->mail);
     return e;
 }
