@@ -83,7 +83,8 @@ enum ff_err mail_http_register(struct http_router *r, struct mail *m) FF_MUST_CH
 
 /* Test-only routes (FRAMEFIT_TEST_ROUTES=1):
  *   POST /__test/mail {"to","template","locale","vars","essential","deliver"}
- *        inserts a message; with "deliver": true also delivers it now. */
+ *        inserts a message; with "deliver": true also delivers it now.
+ *   POST /__test/mail/deliver {"id", "last_attempt"} delivers one now. */
 enum ff_err mail_http_register_test(struct http_router *r, struct mail *m) FF_MUST_CHECK;
 
 #endif

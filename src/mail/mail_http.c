@@ -360,7 +360,33 @@ static enum ff_err test_mail(struct http_req *req, struct http_resp *resp)
                                                 "outcome", outcome, "error", err));
 }
 
+static const struct http_field deliver_fields[] = {
+    {"id", HTTP_T_INT, HTTP_F_REQUIRED, .min = 1, .max = INT64_MAX},
+    {.name = "last_attempt", .type = HTTP_T_BOOL},
+};
+static const struct http_schema deliver_schema = HTTP_SCHEMA(deliver_fields);
+
+static enum ff_err test_deliver(struct http_req *req, struct http_resp *resp)
+{
+    struct mail *m = req->ud;
+    json_t *b;
+    enum ff_err e = http_json_body(req, &deliver_schema, &b);
+    if (e)
+        return e;
+    char err[512] = "";
+    enum mail_outcome o = mail_deliver(m, json_integer_value(json_object_get(b, "id")),
+                                       json_is_true(json_object_get(b, "last_attempt")), err,
+                                       sizeof err);
+    return http_reply_json(resp, 200, json_pack("{s:s,s:s}", "outcome",
+                                                o == MAIL_DONE    ? "done"
+                                                : o == MAIL_RETRY ? "retry" : "failed",
+                                                "error", err));
+}
+
 enum ff_err mail_http_register_test(struct http_router *r, struct mail *m)
 {
-    return http_route_add(r, HTTP_POST, "/__test/mail", test_mail, m, 0);
+    enum ff_err e = http_route_add(r, HTTP_POST, "/__test/mail", test_mail, m, 0);
+    if (!e)
+        e = http_route_add(r, HTTP_POST, "/__test/mail/deliver", test_deliver, m, 0);
+    return e;
 }

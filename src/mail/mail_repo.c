@@ -168,7 +168,7 @@ enum ff_err mail__list_messages(struct db_conn *c, const char *status, const cha
                 "SELECT id, to_addr, template, locale, essential, status, attempts, last_code,"
                 " last_reply, message_id, created_at, updated_at, sent_at FROM mail_messages"
                 MSG_WHERE " ORDER BY id DESC LIMIT $3 OFFSET $4",
-                "SELECT COUNT(*) FROM mail_messages" MSG_WHERE, names, "isssiisisssiii", status,
+                "SELECT COUNT(*) FROM mail_messages" MSG_WHERE, names, "isssisiissiii", status,
                 to, limit, offset, out);
 #undef MSG_WHERE
 }

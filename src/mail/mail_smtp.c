@@ -53,6 +53,25 @@ static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* Keeps the server's last reply line (libcurl hands SMTP replies to the debug
+ * callback as CURLINFO_HEADER_IN), so a refusal is recorded in its own words. */
+static int debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *ud)
+{
+    (void)c;
+    if (type != CURLINFO_HEADER_IN || size < 4)
+        return 0;
+    char *last = ud;
+    size_t n = size;
+    while (n && (data[n - 1] == '\n' || data[n - 1] == '\r'))
+        n--;
+    if (n >= 256)
+        n = 255;
+    for (size_t i = 0; i < n; i++) /* printable only: it is stored and shown to staff */
+        last[i] = (unsigned char)data[i] < 0x20 || (unsigned char)data[i] >= 0x7f ? ' ' : data[i];
+    last[n] = 0;
+    return 0;
+}
+
 enum ff_err mail_smtp_send(const struct mail_smtp_opts *o, const char *from, const char *rcpt,
                            const char *msg, size_t len, struct mail_send_result *res)
 {
@@ -64,7 +83,7 @@ enum ff_err mail_smtp_send(const struct mail_smtp_opts *o, const char *from, con
         ff_errbuf(res->reply, sizeof res->reply, "cannot start libcurl");
         return FF_EUPSTREAM;
     }
-    char envfrom[300], envto[300], errbuf[CURL_ERROR_SIZE] = "";
+    char envfrom[300], envto[300], errbuf[CURL_ERROR_SIZE] = "", last[256] = "";
     snprintf(envfrom, sizeof envfrom, "<%s>", from);
     snprintf(envto, sizeof envto, "<%s>", rcpt);
     struct curl_slist *rcpts = curl_slist_append(NULL, envto);
@@ -78,6 +97,9 @@ enum ff_err mail_smtp_send(const struct mail_smtp_opts *o, const char *from, con
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, debug_cb);
+    curl_easy_setopt(c, CURLOPT_DEBUGDATA, last);
+    curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)(o->connect_timeout_s ? o->connect_timeout_s : 10));
     curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)(o->timeout_s ? o->timeout_s : 60));
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
@@ -94,13 +116,16 @@ enum ff_err mail_smtp_send(const struct mail_smtp_opts *o, const char *from, con
     res->code = (int)code;
     if (rc == CURLE_OK) {
         res->outcome = MAIL_SENT;
-        ff_errbuf(res->reply, sizeof res->reply, "%ld accepted", code ? code : 250L);
+        ff_errbuf(res->reply, sizeof res->reply, "%s", last[0] == '2' ? last : "250 accepted");
     } else {
         /* A 5xx is the server's final word on this message. A refused login
          * (535) is a configuration problem, not the recipient's: retry. */
         res->outcome = code >= 500 && code < 600 && rc != CURLE_LOGIN_DENIED ? MAIL_PERMFAIL
                                                                             : MAIL_TEMPFAIL;
-        ff_errbuf(res->reply, sizeof res->reply, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        if (code >= 400 && last[0] >= '4' && last[0] <= '5')
+            ff_errbuf(res->reply, sizeof res->reply, "%s", last);
+        else
+            ff_errbuf(res->reply, sizeof res->reply, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
     curl_slist_free_all(rcpts);
     curl_easy_cleanup(c);

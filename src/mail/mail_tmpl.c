@@ -440,6 +440,14 @@ static enum ff_err set_part(struct tmpl *t, int part, const char *p, size_t n, i
         p = s.ptr;
         n = s.len;
     }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if ((c < 0x20 && (part == P_SUBJECT || (c != '\n' && c != '\t'))) || c == 0x7f) {
+            ff_errbuf(err, errlen, "%s:%d: control character 0x%02x in the %s", t->file, line, c,
+                      part_names[part]);
+            return FF_EINVAL;
+        }
+    }
     t->line[part] = line;
     return (t->part[part] = ff_strndup(p, n)) ? FF_OK : FF_ENOMEM;
 }

@@ -164,6 +164,8 @@ TEST(malformed_templates_fail_at_load)
     LOAD_FAILS("t.en.tmpl", "vars:\n=== subject\na\nb\n=== text\n=== html\n", "one non-empty");
     LOAD_FAILS("t.en.tmpl", "vars:\r\n=== subject\nx\n=== text\n=== html\n", "LF line ends");
     LOAD_FAILS("t.en.tmpl", "vars:\n=== subject\nx\xff\n=== text\n=== html\n", "UTF-8");
+    LOAD_FAILS("t.en.tmpl", "vars:\n=== subject\nx\ty\n=== text\n=== html\n", "control");
+    LOAD_FAILS("t.en.tmpl", "vars:\n=== subject\nx\n=== text\na\x01\n=== html\n", "control");
     LOAD_FAILS("T.en.tmpl", HEAD "x\n=== html\n", "file name");
     LOAD_FAILS("t.english.tmpl", HEAD "x\n=== html\n", "file name");
     LOAD_FAILS("t.en.txt", HEAD "x\n=== html\n", "file name");
