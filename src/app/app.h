@@ -27,12 +27,15 @@ struct db;
 struct cat_cache;
 struct ff_secret;
 struct mail;
+struct tryon;
 
 struct app {
     const struct ff_config *cfg;
     struct db *db; /* set by app_storage_open; NULL for --print-routes */
     struct cat_cache *catalog_cache; /* idem (over db; disabled when configured so) */
     struct ff_secret *secret; /* the master key (core/secret.h); opened by serve */
+    struct tryon *tryon; /* try-on service (tryon/tryon.h): object store + vision engine;
+                            opened by serve after storage, NULL for --print-routes */
     /* FRAMEFIT_PUBLIC_URL, or http://BIND:PORT once the server listens (no
      * trailing '/'). Modules may keep this pointer; read it when building links. */
     char public_url[2048];

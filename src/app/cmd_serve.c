@@ -14,6 +14,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "http/validate.h"
+#include "tryon/tryon.h"
 
 enum ff_err app_register_test_routes(struct http_router *r, struct app *a); /* test_routes.c */
 
@@ -92,6 +93,11 @@ static int serve(struct app *a, struct http_builtin *b)
         fprintf(stderr, "framefit serve: %s\n", why);
         goto out;
     }
+    if (tryon_open(cfg, a->db, &a->tryon, why, sizeof why)) { /* photos + vision engine */
+        ff_log(FF_LOG_ERROR, "app", "try-on: %s", why);
+        fprintf(stderr, "framefit serve: try-on: %s\n", why);
+        goto out;
+    }
     if (app_mail_open(a, why, sizeof why)) {
         ff_log(FF_LOG_ERROR, "app", "%s", why);
         fprintf(stderr, "framefit serve: %s\n", why);
@@ -147,6 +153,8 @@ out:
     http_server_free(s);
     http_router_free(r);
     app_mail_close(a);
+    tryon_close(a->tryon);
+    a->tryon = NULL;
     app_storage_close(a);
     ff_secret_free(a->secret);
     a->secret = NULL;

@@ -7,12 +7,15 @@
 #include "app/app.h"
 #include "catalog/catalog_http.h"
 #include "mail/mail.h"
+#include "tryon/tryon.h"
 
 enum ff_err app_register_routes(struct http_router *r, struct app *a)
 {
     enum ff_err e = FF_OK;
     if (!e)
         e = cat_http_register(r, a->catalog_cache);
+    if (!e)
+        e = tryon_http_register(r, a->tryon);
     if (!e)
         e = mail_http_register(r, a->mail);
     if (!e && a->cfg->test_routes)

@@ -61,6 +61,10 @@ struct ff_config {
                                    other instances' writes show within about this */
     char *cache_dir;        /* FRAMEFIT_CACHE_DIR: converted-model cache ("" = the vision
                                engine's default, ~/.cache/framefit) */
+    char *object_store;     /* FRAMEFIT_OBJECT_STORE: "" = file://DATA_DIR/objects */
+    size_t tryon_max_bytes; /* FRAMEFIT_TRYON_MAX_BYTES: largest photo upload */
+    int tryon_max_pixels;   /* FRAMEFIT_TRYON_MAX_PIXELS: largest photo, width x height */
+    int tryon_retention_days; /* FRAMEFIT_TRYON_RETENTION_DAYS: session lifetime */
 };
 
 /* Reads the configuration. `envp` is a NULL-terminated "NAME=value" array
