@@ -71,6 +71,11 @@ enum mail_outcome {
 enum mail_outcome mail_deliver(struct mail *m, int64_t id, int last_attempt, char *err,
                                size_t errlen);
 
+struct jobs_registry;
+/* Registers the job types "email.send" and "email.sns_confirm" (queue
+ * "email") with m as their service. */
+enum ff_err mail_jobs_register(struct jobs_registry *reg, struct mail *m) FF_MUST_CHECK;
+
 /* Registers the email routes (see mail_http.c); m may be NULL when routes are
  * only listed:
  *   GET/POST /api/v1/email/unsubscribe        one-click unsubscribe (RFC 8058)

@@ -58,9 +58,12 @@ static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ud)
 static int debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *ud)
 {
     (void)c;
-    if (type != CURLINFO_HEADER_IN || size < 4)
+    if (type != CURLINFO_HEADER_IN || size < 4 || !(data[0] == '4' || data[0] == '5' ||
+                                                    !strncmp(data, "250", 3)))
         return 0;
-    char *last = ud;
+    /* ud: two 256-byte lines, the last 250 reply and the last 4xx/5xx
+     * reply (a QUIT's 221 after a refusal must not hide the refusal) */
+    char *last = (char *)ud + (data[0] == '4' || data[0] == '5' ? 256 : 0);
     size_t n = size;
     while (n && (data[n - 1] == '\n' || data[n - 1] == '\r'))
         n--;
@@ -83,7 +86,7 @@ enum ff_err mail_smtp_send(const struct mail_smtp_opts *o, const char *from, con
         ff_errbuf(res->reply, sizeof res->reply, "cannot start libcurl");
         return FF_EUPSTREAM;
     }
-    char envfrom[300], envto[300], errbuf[CURL_ERROR_SIZE] = "", last[256] = "";
+    char envfrom[300], envto[300], errbuf[CURL_ERROR_SIZE] = "", last[512] = "";
     snprintf(envfrom, sizeof envfrom, "<%s>", from);
     snprintf(envto, sizeof envto, "<%s>", rcpt);
     struct curl_slist *rcpts = curl_slist_append(NULL, envto);
@@ -122,8 +125,8 @@ enum ff_err mail_smtp_send(const struct mail_smtp_opts *o, const char *from, con
          * (535) is a configuration problem, not the recipient's: retry. */
         res->outcome = code >= 500 && code < 600 && rc != CURLE_LOGIN_DENIED ? MAIL_PERMFAIL
                                                                             : MAIL_TEMPFAIL;
-        if (code >= 400 && last[0] >= '4' && last[0] <= '5')
-            ff_errbuf(res->reply, sizeof res->reply, "%s", last);
+        if (code >= 400 && last[256])
+            ff_errbuf(res->reply, sizeof res->reply, "%s", last + 256);
         else
             ff_errbuf(res->reply, sizeof res->reply, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }

@@ -294,10 +294,48 @@ def check_ses(s, keys):
     assert r.status == 202, r
 
 
+def wait_status(s, mid, status, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = s.request("GET", "/api/v1/email/messages?limit=500", headers=AUTH)
+        if r.status == 200:
+            for m in r.json()["items"]:
+                if m["id"] == mid and m["status"] == status:
+                    return m
+        time.sleep(0.05)
+    raise AssertionError("message %d never reached %s: %r" % (mid, status, message(s, mid)))
+
+
+def check_jobs(s, smtp):
+    ok = post_test_mail(s, to="job@example.test", template="password-reset", essential=True,
+                        vars={"name": "J", "link": "https://shop.test/r?t=9", "expires_minutes": 30,
+                              "ip": "192.0.2.7", "time": "25 Nov 2026 01:00 UTC"})
+    m = smtp.wait_for(lambda m: m.to == "job@example.test")
+    assert m.subject == "Reset your framefit password" and "192.0.2.7" in m.text, m.subject
+    wait_status(s, ok["id"], "sent")
+    # 4xx twice, then accepted: retried by the queue with backoff
+    smtp.refuse("retry@example.test", 421, times=2, text="busy")
+    r = post_test_mail(s, to="retry@example.test", template="test", vars={"name": "R", "message": "m"})
+    smtp.wait_for(lambda m: m.to == "retry@example.test")
+    m = wait_status(s, r["id"], "sent")
+    assert m["attempts"] == 3 and smtp.refused("retry@example.test") == 2, m
+    # 5xx: failed at once with the reply
+    smtp.refuse("never@example.test", 550, text="no such user")
+    r = post_test_mail(s, to="never@example.test", template="test", vars={"name": "N", "message": "m"})
+    m = wait_status(s, r["id"], "failed")
+    assert m["attempts"] == 1 and m["last_code"] == 550 and "no such user" in m["last_reply"], m
+    # 4xx forever: failed after the job's last attempt (FRAMEFIT_JOBS_MAX_ATTEMPTS=4)
+    smtp.refuse("always@example.test", 452, text="full")
+    r = post_test_mail(s, to="always@example.test", template="test", vars={"name": "A", "message": "m"})
+    m = wait_status(s, r["id"], "failed")
+    assert m["attempts"] == 4 and m["last_code"] == 452, m
+
+
 def run(framefit, db_url, tmp):
     keys = Keys(tmp)
     with SmtpStub() as smtp:
         env = {"FRAMEFIT_ADMIN_TOKEN": TOKEN, "FRAMEFIT_SMTP_URL": smtp.url,
+               "FRAMEFIT_WORKERS": "0",  # this part delivers through /__test/mail/deliver
                "FRAMEFIT_SMTP_TIMEOUT": "20", "FRAMEFIT_SENDGRID_WEBHOOK_KEY": keys.sg_public,
                "FRAMEFIT_SES_TOPIC_ARNS": "arn:aws:sns:us-east-1:1:other-topic, " + TOPIC}
         with Server(framefit, env=env, db_url=db_url) as s:
@@ -305,11 +343,18 @@ def run(framefit, db_url, tmp):
             check_smtp_replies(s, smtp)
             check_sendgrid(s, keys)
             check_ses(s, keys)
+        # through the job queue: "email.send" jobs run by serve's workers
+        env.update({"FRAMEFIT_WORKERS": "2", "FRAMEFIT_JOBS_BACKOFF_MS": "50",
+                    "FRAMEFIT_JOBS_BACKOFF_MAX_MS": "200", "FRAMEFIT_JOBS_POLL_MS": "20",
+                    "FRAMEFIT_JOBS_MAX_ATTEMPTS": "4"})
+        with Server(framefit, env=env, db_url=db_url) as s:
+            check_jobs(s, smtp)
     # without an SMTP URL mail goes to DATA_DIR/mail/*.eml (make run)
-    with Server(framefit, db_url=db_url if db_url.startswith("postgres") else None) as s:
+    with Server(framefit, env={"FRAMEFIT_ADMIN_TOKEN": TOKEN},
+                db_url=db_url if db_url.startswith("postgres") else None) as s:
         res = post_test_mail(s, to="file@example.test", template="test",
-                             vars={"name": "F", "message": "m"}, deliver=True)
-        assert res["outcome"] == "done", res
+                             vars={"name": "F", "message": "m"})
+        wait_status(s, res["id"], "sent")
         path = os.path.join(s.data_dir, "mail", "%d.eml" % res["id"])
         assert os.path.exists(path), os.listdir(os.path.join(s.data_dir, "mail"))
         # webhooks refuse when not configured
