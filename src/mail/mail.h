@@ -87,8 +87,9 @@ enum ff_err mail_jobs_register(struct jobs_registry *reg, struct mail *m) FF_MUS
 enum ff_err mail_http_register(struct http_router *r, struct mail *m) FF_MUST_CHECK;
 
 /* Test-only routes (FRAMEFIT_TEST_ROUTES=1):
- *   POST /__test/mail {"to","template","locale","vars","essential","deliver"}
- *        inserts a message; with "deliver": true also delivers it now.
+ *   POST /__test/mail {"to","template","locale","vars","essential","deliver","count"}
+ *        enqueues a message (count: that many, in one transaction; the last
+ *        id is returned); with "deliver": true also delivers it now.
  *   POST /__test/mail/deliver {"id", "last_attempt"} delivers one now. */
 enum ff_err mail_http_register_test(struct http_router *r, struct mail *m) FF_MUST_CHECK;
 

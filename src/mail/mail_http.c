@@ -319,6 +319,7 @@ static const struct http_field test_fields[] = {
     {"vars", HTTP_T_OBJECT, 0, .object = NULL},
     {.name = "essential", .type = HTTP_T_BOOL},
     {.name = "deliver", .type = HTTP_T_BOOL},
+    {"count", HTTP_T_INT, 0, .min = 1, .max = 100000},
 };
 static const struct http_schema test_schema = {test_fields,
                                                sizeof test_fields / sizeof test_fields[0], false};
@@ -341,10 +342,13 @@ static enum ff_err test_mail(struct http_req *req, struct http_resp *resp)
     int64_t id = 0;
     if ((e = db_begin(m->db, &tx)))
         return storage_fail(req, "test mail");
-    e = mail_enqueue_id(tx.conn, json_string_value(json_object_get(b, "to")),
-                        json_string_value(json_object_get(b, "template")),
-                        json_string_value(json_object_get(b, "locale")), vj,
-                        json_is_true(json_object_get(b, "essential")), &id);
+    int64_t count = json_object_get(b, "count") ? json_integer_value(json_object_get(b, "count"))
+                                                : 1;
+    for (int64_t i = 0; i < count && !e; i++) /* count > 1: one transaction (benchmarks) */
+        e = mail_enqueue_id(tx.conn, json_string_value(json_object_get(b, "to")),
+                            json_string_value(json_object_get(b, "template")),
+                            json_string_value(json_object_get(b, "locale")), vj,
+                            json_is_true(json_object_get(b, "essential")), &id);
     if (!e)
         e = db_commit(&tx);
     db_tx_release(&tx);
