@@ -211,14 +211,16 @@ static enum ff_err emit_var(struct walk *w, size_t at, const char *name, bool it
 
 static enum ff_err block(struct walk *w, bool emit, enum ended *how);
 
-/* {{#if name}} ... [{{else}} ...] {{/if}}; w->pos is after the opening tag. */
-static enum ff_err do_if(struct walk *w, size_t at, const char *name, bool emit)
+/* {{#if name}} or {{#if name == "literal"}} ... [{{else}} ...] {{/if}}; w->pos
+ * is after the opening tag. eq (may be NULL) is the literal. */
+static enum ff_err do_if(struct walk *w, size_t at, const char *name, const char *eq, bool emit)
 {
     bool item_scope;
     enum ff_err e = resolve(w, at, name, &item_scope);
     if (e)
         return e;
-    bool cond = emit && truthy(lookup(w, name, item_scope));
+    json_t *v = emit ? lookup(w, name, item_scope) : NULL;
+    bool cond = emit && (eq ? json_is_string(v) && !strcmp(json_string_value(v), eq) : truthy(v));
     enum ended how;
     if ((e = block(w, emit && cond, &how)))
         return e;
@@ -288,11 +290,24 @@ static enum ff_err tag(struct walk *w, size_t at, const char *b, size_t n, bool 
         kw = "each";
     if (kw) {
         struct ff_str arg = ff_str_trim((struct ff_str){b + strlen(kw) + 2, n - strlen(kw) - 2});
+        char lit[MAX_NAME + 1];
+        const char *eq = NULL, *op = kw[0] == 'i' ? memmem(arg.ptr, arg.len, " == \"", 5) : NULL;
+        if (op) { /* {{#if name == "literal"}}: literal of [A-Za-z0-9 _.-] */
+            size_t ln = arg.len - (size_t)(op + 5 - arg.ptr);
+            if (ln < 2 || ln > MAX_NAME || op[5 + ln - 1] != '"' ||
+                strspn(op + 5, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.-")
+                    != ln - 1)
+                return fail(w, at, "bad literal in {{#if name == \"literal\"}}", NULL);
+            memcpy(lit, op + 5, ln - 1);
+            lit[ln - 1] = 0;
+            eq = lit;
+            arg.len = (size_t)(op - arg.ptr);
+        }
         if (!valid_ident(arg.ptr, arg.len))
             return fail(w, at, "bad name in tag", NULL);
         memcpy(name, arg.ptr, arg.len);
         name[arg.len] = 0;
-        return kw[0] == 'i' ? do_if(w, at, name, emit) : do_each(w, at, name, emit);
+        return kw[0] == 'i' ? do_if(w, at, name, eq, emit) : do_each(w, at, name, emit);
     }
     if (!valid_ident(b, n))
         return fail(w, at, "bad tag (want {{name}}, {{#if name}}, {{#each name}}, {{else}}, "

@@ -18,7 +18,8 @@
  * and every control character (CR, LF, ...) turned into a space in the
  * subject. There is no unescaped output ({{{x}}} is an error).
  * {{#if name}}...{{else}}...{{/if}} tests a variable (missing, null, false,
- * 0 and "" are false). {{#each list}}...{{/each}} repeats over a JSON array of
+ * 0 and "" are false); {{#if name == "text"}} compares a string variable with
+ * a literal of [A-Za-z0-9 _.-]. {{#each list}}...{{/each}} repeats over a JSON array of
  * objects; inside, {{title}} is the item's field when "list.title" is declared,
  * else the top-level variable. {{! ...}} is a comment. Every name used must be
  * listed on the vars: line, and every section must be present and well nested:

@@ -46,11 +46,26 @@ TEST(shipped_set_loads)
     ASSERT(!mail_tmpl_exists(s, "nope"));
     struct mail_rendered r;
     ASSERT_OK(mail_tmpl_render(s, "security-notice", "en",
-                               "{\"name\":\"Ada\",\"new_sign_in\":true,\"password_changed\":false,"
-                               "\"ip\":\"192.0.2.1\",\"time\":\"now\",\"device\":\"\","
-                               "\"link\":\"https://x.test/s\"}", &r, err, sizeof err));
+                               "{\"kind\":\"new-sign-in\",\"ip\":\"192.0.2.1\",\"user_agent\":\"\","
+                               "\"app_url\":\"https://x.test\"}", &r, err, sizeof err));
     ASSERT_STREQ(r.subject, "New sign-in to your framefit account");
-    ASSERT(strstr(r.text, "from 192.0.2.1."));
+    ASSERT(strstr(r.text, "Hi,\n\nthere was a new sign-in to your framefit account from 192.0.2.1."));
+    mail_rendered_release(&r);
+    ASSERT_OK(mail_tmpl_render(s, "security-notice", "en",
+                               "{\"kind\":\"password-changed\",\"ip\":\"::1\",\"user_agent\":\"curl\","
+                               "\"app_url\":\"https://x.test\",\"name\":\"Ada\"}", &r, err, sizeof err));
+    ASSERT_STREQ(r.subject, "Your framefit password was changed");
+    ASSERT(strstr(r.text, "Hi Ada,") && strstr(r.text, "from ::1 (curl)."));
+    mail_rendered_release(&r);
+    /* an unknown kind leaves the subject empty: a clear render error */
+    ASSERT_EQ(mail_tmpl_render(s, "security-notice", "en",
+                               "{\"kind\":\"other\",\"ip\":\"::1\",\"user_agent\":\"\","
+                               "\"app_url\":\"https://x.test\"}", &r, err, sizeof err), FF_EINVAL);
+    ASSERT(strstr(err, "subject is empty"));
+    ASSERT_OK(mail_tmpl_render(s, "account-verify", "en",
+                               "{\"verify_url\":\"https://x.test/verify-email?t=abc\",\"token\":\"abc\","
+                               "\"app_url\":\"https://x.test\"}", &r, err, sizeof err));
+    ASSERT(strstr(r.html, "<a href=\"https://x.test/verify-email?t=abc\">"));
     mail_rendered_release(&r);
     ASSERT_OK(mail_tmpl_render(s, "order-confirmation", "fr",
                                "{\"name\":\"Ada\",\"order_number\":\"A-1\",\"total\":\"9 EUR\","
@@ -154,6 +169,10 @@ TEST(malformed_templates_fail_at_load)
     LOAD_FAILS("t.en.tmpl", HEAD "x {{name\n=== html\n", "unclosed {{");
     LOAD_FAILS("t.en.tmpl", HEAD "{{Name}}\n=== html\n", "bad tag");
     LOAD_FAILS("t.en.tmpl", HEAD "{{#if}}{{/if}}\n=== html\n", "bad tag");
+    LOAD_FAILS("t.en.tmpl", HEAD "{{#if name == \"a<b\"}}{{/if}}\n=== html\n", "bad literal");
+    LOAD_FAILS("t.en.tmpl", HEAD "{{#if name == \"\"}}{{/if}}\n=== html\n", "bad literal");
+    LOAD_FAILS("t.en.tmpl", HEAD "{{#if nope == \"x\"}}{{/if}}\n=== html\n", "not declared");
+    LOAD_FAILS("t.en.tmpl", HEAD "{{#each items == \"x\"}}{{/each}}\n=== html\n", "bad name");
     LOAD_FAILS("t.en.tmpl", HEAD "x\n", "missing section '=== html'");
     LOAD_FAILS("t.en.tmpl", "=== subject\nx\n=== text\n=== html\n", "vars:");
     LOAD_FAILS("t.en.tmpl", HEAD "x\n=== html\n=== html\n", "repeated");
