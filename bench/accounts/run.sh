@@ -67,6 +67,17 @@ storm() {
 }
 cp "$WRKDIR/product_get.lua" "$WRKDIR/product_get_in_storm.lua"
 
+# drain: wait (up to 60 s) until one login answers within 2 s, so a run does not start
+# behind the backlog of the previous one (both servers keep hashing abandoned logins).
+drain() {
+    for _ in $(seq 1 30); do
+        t=$(curl -s -o /dev/null -w '%{time_total}' -m 30 -X POST -H 'Content-Type: application/json' \
+            -d "{\"email\":\"$BENCH_EMAIL\",\"password\":\"$BENCH_PASSWORD\"}" "$BASE/api/v1/auth/login")
+        awk -v t="$t" 'BEGIN{exit !(t < 2)}' && return 0
+        sleep 2
+    done
+}
+
 register() {
     curl -s -o /dev/null -X POST -H 'Content-Type: application/json' \
         -d "{\"email\":\"$BENCH_EMAIL\",\"password\":\"$BENCH_PASSWORD\"}" "$BASE/api/v1/auth/register"
@@ -84,7 +95,7 @@ if [ $HAVE_PEER = 1 ]; then
     register
     wrk_run peer product_get "$CONNS"
     wrk_run peer login "$CONNS"
-    sleep 5  # let its event loop drain the bcrypt backlog
+    drain
     storm peer
     peer_stop
 fi
@@ -108,7 +119,9 @@ bench_wait_http "$BASE/healthz"
 register
 wrk_run framefit product_get "$CONNS"
 wrk_run framefit login "$CONNS"
+drain
 storm framefit
+drain
 # refresh: a pool of live refresh tokens, 48 per wrk thread (more than its connections)
 : > "$OUT/refresh_tokens"
 for _ in $(seq 1 96); do

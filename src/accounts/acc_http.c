@@ -105,13 +105,6 @@ static enum ff_err use_token(struct http_req *req, struct db_conn *c, const char
     return e;
 }
 
-static json_t *notice(struct acc *a, const char *kind, struct http_req *req)
-{
-    const char *ua = http_header(req, "User-Agent");
-    return json_pack("{s:s,s:s,s:s,s:s}", "kind", kind, "ip", req->client_ip, "user_agent",
-                     ua ? ua : "", "app_url", a->public_url);
-}
-
 /* ---- register and verify --------------------------------------------------- */
 
 static const struct http_field register_fields[] = {
@@ -144,9 +137,7 @@ static enum ff_err post_register(struct http_req *req, struct http_resp *resp)
     e = db_begin(a->db, &tx);
     enum ff_err found = e ? e : acc__user_by_email(tx.conn, email, &u);
     if (!e && found == FF_OK) {
-        json_t *v = notice(a, "register-attempt", req);
-        e = v ? acc__mail(a, tx.conn, email, "security-notice", v) : FF_ENOMEM;
-        json_decref(v);
+        e = acc__mail_notice(a, tx.conn, req, email, u.display_name, ACC_NOTICE_ACCOUNT_EXISTS);
     } else if (!e && found == FF_ENOTFOUND) {
         e = db_exec(tx.conn,
                     "INSERT INTO users (email, password_hash, display_name, created_at,"
@@ -160,13 +151,9 @@ static enum ff_err post_register(struct http_req *req, struct http_resp *resp)
                              (struct db_param[]){DB_TEXT(email)}, 1, &uid);
         if (!e)
             e = email_token(tx.conn, uid, "verify", ACC_VERIFY_TTL_S, tok);
-        json_t *v = e ? NULL
-                      : json_pack("{s:s,s:s,s:s}", "verify_url",
-                                  link(a, req, "/verify-email", tok), "token", tok, "app_url",
-                                  a->public_url);
         if (!e)
-            e = v ? acc__mail(a, tx.conn, email, "account-verify", v) : FF_ENOMEM;
-        json_decref(v);
+            e = acc__mail_verify(a, tx.conn, email, str_field(body, "display_name", NULL),
+                                 link(a, req, "/verify-email", tok));
         json_t *d = json_pack("{s:s}", "via", "register");
         if (!e)
             e = acc__audit(tx.conn, req, "user_registered", uid, uid, d);
@@ -313,11 +300,8 @@ static enum ff_err login_commit(struct acc *a, struct http_req *req, struct acc_
     if (!e)
         e = acc__audit(tx.conn, req, "login_success", u->id, u->id, d);
     json_decref(d);
-    if (!e && new_device) {
-        json_t *v = notice(a, "new-sign-in", req);
-        e = v ? acc__mail(a, tx.conn, u->email, "security-notice", v) : FF_ENOMEM;
-        json_decref(v);
-    }
+    if (!e && new_device)
+        e = acc__mail_notice(a, tx.conn, req, u->email, u->display_name, ACC_NOTICE_NEW_SIGN_IN);
     if (!e)
         e = db_commit(&tx);
     db_tx_release(&tx);
@@ -633,10 +617,8 @@ static enum ff_err set_password(struct acc *a, struct http_req *req, struct db_c
         e = acc__revoke(c, u->id, NULL, "password-reset");
     if (!e)
         e = acc__audit(c, req, event, u->id, u->id, NULL);
-    json_t *v = notice(a, "password-changed", req);
     if (!e)
-        e = v ? acc__mail(a, c, u->email, "security-notice", v) : FF_ENOMEM;
-    json_decref(v);
+        e = acc__mail_notice(a, c, req, u->email, u->display_name, ACC_NOTICE_PASSWORD_CHANGED);
     return e;
 }
 
@@ -704,13 +686,9 @@ static enum ff_err post_forgot(struct http_req *req, struct http_resp *resp)
     enum ff_err found = e ? e : acc__user_by_email(tx.conn, email, &u);
     if (!e && found == FF_OK && !u.disabled_at) {
         e = email_token(tx.conn, u.id, "reset", ACC_RESET_TTL_S, tok);
-        json_t *v = e ? NULL
-                      : json_pack("{s:s,s:s,s:s}", "reset_url",
-                                  link(a, req, "/reset-password", tok), "token", tok, "app_url",
-                                  a->public_url);
         if (!e)
-            e = v ? acc__mail(a, tx.conn, u.email, "password-reset", v) : FF_ENOMEM;
-        json_decref(v);
+            e = acc__mail_reset(a, tx.conn, req, u.email, u.display_name,
+                                link(a, req, "/reset-password", tok));
         if (!e)
             e = acc__audit(tx.conn, req, "password_reset_requested", 0, u.id, NULL);
     } else if (!e && found != FF_ENOTFOUND && found != FF_OK) {

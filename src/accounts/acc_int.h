@@ -127,6 +127,15 @@ enum ff_err acc__audit(struct db_conn *c, struct http_req *req, const char *even
  * the mail module is there). vars: borrowed JSON object. */
 enum ff_err acc__mail(struct acc *a, struct db_conn *c, const char *to, const char *tmpl,
                       json_t *vars) FF_MUST_CHECK;
+/* The messages, with their templates' variables (see mail.c). name: the
+ * display name ("" = a generic greeting). */
+enum ff_err acc__mail_verify(struct acc *a, struct db_conn *c, const char *to, const char *name,
+                             const char *link) FF_MUST_CHECK;
+enum ff_err acc__mail_reset(struct acc *a, struct db_conn *c, struct http_req *req,
+                            const char *to, const char *name, const char *link) FF_MUST_CHECK;
+enum acc_notice { ACC_NOTICE_NEW_SIGN_IN, ACC_NOTICE_PASSWORD_CHANGED, ACC_NOTICE_ACCOUNT_EXISTS };
+enum ff_err acc__mail_notice(struct acc *a, struct db_conn *c, struct http_req *req,
+                             const char *to, const char *name, enum acc_notice kind) FF_MUST_CHECK;
 
 /* ---- repo / flows (acc_users.c) ------------------------------------------- */
 

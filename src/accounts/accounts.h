@@ -67,4 +67,9 @@ enum ff_err acc_create_admin(struct acc *a, const char *email, const char *passw
  * have expired, then retire. Writes the new kid into kid (>= 32 bytes). */
 enum ff_err acc_keys_rotate(struct acc *a, char *kid, size_t len) FF_MUST_CHECK;
 
+/* Registers the hourly job "accounts.cleanup" (expired sessions and email
+ * tokens, stale lockout rows; never the audit log). Called from app_jobs.c. */
+struct jobs_registry;
+enum ff_err acc_jobs_register(struct jobs_registry *reg) FF_MUST_CHECK;
+
 #endif

@@ -145,8 +145,7 @@ def check_delivery_and_unsubscribe(s, smtp):
                          vars={"name": "A", "message": "m"}, deliver=True)
     assert message(s, res["id"])["status"] == "suppressed", (res, message(s, res["id"]))
     res = post_test_mail(s, to="ada@example.test", template="account-verify", essential=True,
-                         vars={"verify_url": "https://shop.test/v?t=1", "token": "1",
-                               "app_url": "https://shop.test"},
+                         vars={"name": "A", "link": "https://shop.test/v?t=1", "expires_hours": 24},
                          deliver=True)
     assert res["outcome"] == "done", res
     m = smtp.wait_for(lambda m: m.subject == "Confirm your email address")
@@ -309,9 +308,8 @@ def wait_status(s, mid, status, timeout=60):
 
 def check_jobs(s, smtp):
     ok = post_test_mail(s, to="job@example.test", template="password-reset", essential=True,
-                        vars={"name": "J", "reset_url": "https://shop.test/r?t=9", "token": "9",
-                              "app_url": "https://shop.test", "ip": "192.0.2.7",
-                              "time": "25 Nov 2026 01:00 UTC"})
+                        vars={"name": "J", "link": "https://shop.test/r?t=9", "expires_minutes": 30,
+                              "ip": "192.0.2.7", "time": "25 Nov 2026 01:00 UTC"})
     m = smtp.wait_for(lambda m: m.to == "job@example.test")
     assert m.subject == "Reset your framefit password" and "192.0.2.7" in m.text, m.subject
     wait_status(s, ok["id"], "sent")
