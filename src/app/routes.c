@@ -6,6 +6,7 @@
  * router and the document list the same routes). */
 #include "app/app.h"
 #include "catalog/catalog_http.h"
+#include "idem/idem.h"
 #include "tryon/tryon.h"
 
 enum ff_err app_register_routes(struct http_router *r, struct app *a)
@@ -15,5 +16,8 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
         e = cat_http_register(r, a->catalog_cache);
     if (!e)
         e = tryon_http_register(r, a->tryon);
+    /* last: every route flagged HTTP_ROUTE_IDEMPOTENT honours Idempotency-Key */
+    if (!e && a->idem)
+        e = idem_wrap_routes(a->idem, r);
     return e;
 }

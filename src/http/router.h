@@ -25,6 +25,8 @@ enum http_route_flags {
     HTTP_ROUTE_STAFF = 1 << 1,   /* admin token required */
     HTTP_ROUTE_NO_ETAG = 1 << 2, /* skip the automatic ETag / 304 */
     HTTP_ROUTE_HIDDEN = 1 << 3,  /* not in the OpenAPI document (e.g. /metrics is, so rare) */
+    HTTP_ROUTE_IDEMPOTENT = 1 << 4, /* a POST that creates: honours Idempotency-Key
+                                      (the app wraps these routes, see idem/idem.h) */
 };
 
 #define HTTP_MAX_PARAMS 8
@@ -66,6 +68,12 @@ enum ff_err http_router_match(const struct http_router *r, enum http_method meth
                               struct http_match *m) FF_MUST_CHECK;
 
 size_t http_router_count(const struct http_router *r);
+/* Middleware: for every route with all `flags`, lets wrap() replace its
+ * handler and ud (wrap gets the current ones and may keep them). Stops at the
+ * first error. Call before the server starts. */
+enum ff_err http_router_wrap(struct http_router *r, unsigned flags,
+                             enum ff_err (*wrap)(void *arg, http_handler_fn *fn, void **ud),
+                             void *arg) FF_MUST_CHECK;
 const struct http_route *http_router_at(const struct http_router *r, size_t i);
 
 /* Writes "GET, HEAD, POST" for a method set into buf (always terminated). */
