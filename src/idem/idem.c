@@ -12,6 +12,7 @@
 #include "core/str.h"
 #include "db/db.h"
 #include "http/problem.h"
+#include "jobs/jobs.h"
 
 struct idem_route {
     struct idem_route *next;
@@ -363,5 +364,25 @@ enum ff_err idem_purge(struct idem *m, long long *deleted)
     db_release(c);
     if (!e && deleted)
         *deleted = n;
+    return e;
+}
+
+static enum job_result purge_job(const struct job *j, void *ud, char *err, size_t len)
+{
+    long long n = 0;
+    if (idem_purge(ud, &n)) {
+        snprintf(err, len, "purge: %s", db_errmsg());
+        return JOB_RETRY;
+    }
+    if (n)
+        ff_log(FF_LOG_INFO, "idem", "purged %lld expired Idempotency-Key records", n);
+    return JOB_DONE;
+}
+
+enum ff_err idem_jobs_register(struct idem *m, struct jobs_registry *reg)
+{
+    enum ff_err e = jobs_register(reg, "idem.purge", purge_job, m);
+    if (!e)
+        e = jobs_every(reg, "idem.purge", NULL, 3600, NULL);
     return e;
 }

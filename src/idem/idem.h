@@ -78,4 +78,8 @@ enum ff_err idem_record_in_tx(struct http_req *req, struct db_conn *conn, int st
  * Run it periodically (a recurring job). */
 enum ff_err idem_purge(struct idem *idem, long long *deleted) FF_MUST_CHECK;
 
+struct jobs_registry;
+/* Registers the recurring job "idem.purge" (hourly; idem_purge). */
+enum ff_err idem_jobs_register(struct idem *idem, struct jobs_registry *reg) FF_MUST_CHECK;
+
 #endif
