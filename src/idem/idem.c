@@ -173,12 +173,16 @@ static enum ff_err replay(struct http_req *req, struct http_resp *resp, struct d
 {
     int status = (int)db_col_i64(rows, 2);
     size_t blen = 0;
+    /* copied: the row's memory is gone before the response is sent */
     const char *ctype = db_col_text(rows, 3, NULL);
+    ctype = ff_arena_strdup(resp->arena, ctype ? ctype : "application/json");
+    if (!ctype)
+        return FF_ENOMEM;
     const char *loc = db_col_text(rows, 4, NULL);
     const char *body = db_col_text(rows, 5, &blen);
     enum ff_err e = FF_OK;
     if (body && blen)
-        e = http_reply(resp, status, ctype ? ctype : "application/json", body, blen);
+        e = http_reply(resp, status, ctype, body, blen);
     else
         http_reply_empty(resp, status);
     if (!e && loc)
