@@ -7,6 +7,7 @@
 #include "app/app.h"
 #include "catalog/catalog_http.h"
 #include "idem/idem.h"
+#include "render_http/render_http.h"
 #include "tryon/tryon.h"
 
 enum ff_err app_register_routes(struct http_router *r, struct app *a)
@@ -16,6 +17,10 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
         e = cat_http_register(r, a->catalog_cache);
     if (!e)
         e = tryon_http_register(r, a->tryon);
+    if (!e)
+        e = render_http_register(r, a->tryon);
+    if (!e)
+        e = page_http_register(r);
     /* last: every route flagged HTTP_ROUTE_IDEMPOTENT honours Idempotency-Key */
     if (!e && a->idem)
         e = idem_wrap_routes(a->idem, r);
