@@ -30,6 +30,7 @@ struct idem;
 struct jobs_registry;
 struct jobs_pool;
 struct tryon;
+struct acc;
 
 struct app {
     const struct ff_config *cfg;
@@ -39,6 +40,7 @@ struct app {
     struct idem *idem; /* Idempotency-Key store (idem/idem.h); NULL without storage */
     struct tryon *tryon; /* try-on service (tryon/tryon.h): object store + vision engine;
                             opened by serve after storage, NULL for --print-routes */
+    struct acc *accounts; /* accounts/accounts.h; opened by serve (NULL for --print-routes) */
     /* FRAMEFIT_PUBLIC_URL, or http://BIND:PORT once the server listens (no
      * trailing '/'). Modules may keep this pointer; read it when building links. */
     char public_url[2048];

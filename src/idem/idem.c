@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "db/db.h"
+#include "http/auth.h"
 #include "http/problem.h"
 #include "jobs/jobs.h"
 
@@ -37,36 +38,38 @@ struct idem_call {
 };
 static _Thread_local struct idem_call *tl_call;
 
-static bool valid_scope_char(char ch)
+/* The caller: the signed-in user, the break-glass token, the anonymous shopper
+ * (http/auth.h), else the client address. */
+static const char *anon_of(struct http_req *req, const struct http_principal *p)
 {
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-           ch == '-' || ch == '_';
+    if (p->anon_id)
+        return p->anon_id;
+    const char *a = http_header(req, "X-Anonymous-Id");
+    if (!a)
+        a = http_cookie(req, "ff_anon");
+    if (!a || strlen(a) > 64)
+        return NULL;
+    for (const char *c = a; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+              *c == '-' || *c == '_'))
+            return NULL;
+    return a;
 }
 
 static void default_scope(struct http_req *req, char *buf, size_t len)
 {
-    const char *anon = http_header(req, "X-Anonymous-Id");
-    const char *cookie = http_header(req, "Cookie");
-    char from_cookie[72] = "";
-    if (!anon && cookie) { /* ff_anon=ID in a Cookie header */
-        const char *p = strstr(cookie, "ff_anon=");
-        if (p && (p == cookie || p[-1] == ' ' || p[-1] == ';')) {
-            size_t n = 0;
-            for (p += 8; valid_scope_char(p[n]) && n < sizeof from_cookie - 1; n++)
-                from_cookie[n] = p[n];
-            from_cookie[n] = '\0';
-            anon = from_cookie;
-        }
+    const struct http_principal *p = http_principal(req);
+    const char *anon = anon_of(req, p);
+    if (p->user_id) {
+        snprintf(buf, len, "user:%lld", (long long)p->user_id);
+    } else if (p->break_glass) { /* tools sharing the token may separate by anon id */
+        snprintf(buf, len, "break-glass:%.64s", anon ? anon : "");
+    } else if (anon) {
+        snprintf(buf, len, "anon:%.64s", anon);
+    } else {
+        const char *ip = http_header(req, "X-Forwarded-For"); /* see README: behind a proxy */
+        snprintf(buf, len, "ip:%.64s", ip ? ip : "direct");
     }
-    bool ok = anon && *anon && strlen(anon) <= 64;
-    for (const char *p = anon; ok && *p; p++)
-        ok = valid_scope_char(*p);
-    if (ok) {
-        snprintf(buf, len, "anon:%s", anon);
-        return;
-    }
-    const char *ip = http_header(req, "X-Forwarded-For"); /* see README: behind a proxy */
-    snprintf(buf, len, "ip:%.64s", ip ? ip : "direct");
 }
 
 enum ff_err idem_new(struct idem **out, struct db *db, int ttl_s, int lock_s)

@@ -51,9 +51,9 @@ enum ff_err idem_new(struct idem **out, struct db *db, int ttl_s, int lock_s) FF
 void idem_free(struct idem *idem);
 
 /* Writes the caller's scope into buf (NUL-terminated, <= len-1 bytes): keys
- * of different scopes never meet. The default uses the anonymous shopper id
- * (cookie ff_anon or header X-Anonymous-Id) and else the client's IP; the
- * accounts module installs one based on the authenticated user. */
+ * of different scopes never meet. The default (http/auth.h's principal) is the
+ * signed-in user, else the break-glass token, else the anonymous shopper id
+ * (cookie ff_anon or header X-Anonymous-Id), else the client address. */
 typedef void (*idem_scope_fn)(struct http_req *req, char *buf, size_t len);
 void idem_set_scope_fn(struct idem *idem, idem_scope_fn fn);
 

@@ -212,7 +212,9 @@ static enum ff_err enc_png(const uint8_t *data, size_t stride, int w, int h, int
         return s.oom ? FF_ENOMEM : FF_EINTERNAL;
     }
     png_set_write_fn(png, &s, p_write, p_flush);
-    png_set_compression_level(png, 6);
+    /* photos barely compress: a fast level costs ~3 % in size and saves most of
+     * the time */
+    png_set_compression_level(png, 2);
     png_set_IHDR(png, pi, (png_uint_32)w, (png_uint_32)h, 8,
                  channels == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB,
                  PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
@@ -233,20 +235,36 @@ static enum ff_err enc_webp(const struct vis_image *img, int q, uint8_t **out, s
 {
     if (img->w > WEBP_MAX_DIMENSION || img->h > WEBP_MAX_DIMENSION)
         return FF_ETOOBIG;
-    uint8_t *wp = NULL;
-    size_t n = WebPEncodeRGB(img->data, img->w, img->h, (int)img->stride, (float)q, &wp);
-    if (!n || !wp) {
-        WebPFree(wp);
+    WebPConfig cfg;
+    WebPPicture pic;
+    WebPMemoryWriter wr;
+    if (!WebPConfigPreset(&cfg, WEBP_PRESET_PHOTO, (float)q) || !WebPPictureInit(&pic))
         return FF_EINTERNAL;
-    }
-    *out = ff_malloc(n); /* hand back ff_malloc'd memory like the other encoders */
-    if (*out)
-        memcpy(*out, wp, n);
-    WebPFree(wp);
-    if (!*out)
+    cfg.method = 2; /* 0 fastest .. 6 smallest: 2 is ~3x faster than the default 4 */
+    pic.width = img->w;
+    pic.height = img->h;
+    pic.use_argb = 0;
+    if (!WebPPictureImportRGB(&pic, img->data, (int)img->stride))
         return FF_ENOMEM;
-    *len = n;
-    return FF_OK;
+    WebPMemoryWriterInit(&wr);
+    pic.writer = WebPMemoryWrite;
+    pic.custom_ptr = &wr;
+    int ok = WebPEncode(&cfg, &pic);
+    WebPPictureFree(&pic);
+    enum ff_err e = ok ? FF_OK : pic.error_code == VP8_ENC_ERROR_OUT_OF_MEMORY ? FF_ENOMEM
+                                                                              : FF_EINTERNAL;
+    if (!e) {
+        *out = ff_malloc(wr.size); /* ff_malloc'd like the other encoders */
+        if (*out)
+            memcpy(*out, wr.mem, wr.size);
+        else
+            e = FF_ENOMEM;
+        *len = wr.size;
+    }
+    WebPMemoryWriterClear(&wr);
+    if (e)
+        *len = 0;
+    return e;
 }
 
 enum ff_err rnd_encode(const struct vis_image *img, enum rnd_format fmt, int quality,

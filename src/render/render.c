@@ -198,6 +198,24 @@ enum ff_err rnd_compose(struct vis_image *photo, const struct rnd_frame *f,
     return FF_OK;
 }
 
+void rnd_out_size(int w, int h, int out_width, int *ow, int *oh)
+{
+    *ow = out_width <= 0 || out_width >= w ? w : out_width;
+    *oh = (int)((double)h * *ow / w + 0.5);
+    if (*oh < 1)
+        *oh = 1;
+}
+
+void rnd_face_scale(const struct rnd_face *in, double k, struct rnd_face *out)
+{
+    *out = *in;
+    for (int i = 0; i < 2; i++) {
+        out->eye_a[i] = (in->eye_a[i] + 0.5) * k - 0.5;
+        out->eye_b[i] = (in->eye_b[i] + 0.5) * k - 0.5;
+    }
+    out->mm_per_px = in->mm_per_px / k;
+}
+
 enum ff_err rnd_render(const struct vis_image *photo, const struct rnd_frame_spec *spec,
                        const struct rnd_face *face, int out_width, struct vis_image *out,
                        char *err, size_t errlen)
@@ -218,17 +236,10 @@ enum ff_err rnd_render(const struct vis_image *photo, const struct rnd_frame_spe
         e = rnd_face_check(face, err, errlen);
     if (e)
         return e;
-    int w = out_width == 0 || out_width >= photo->w ? photo->w : out_width;
-    int h = (int)((double)photo->h * w / photo->w + 0.5);
-    if (h < 1)
-        h = 1;
-    double k = (double)w / photo->w; /* uniform scale (the aspect is kept) */
-    struct rnd_face f = *face;
-    for (int i = 0; i < 2; i++) {
-        f.eye_a[i] = (face->eye_a[i] + 0.5) * k - 0.5;
-        f.eye_b[i] = (face->eye_b[i] + 0.5) * k - 0.5;
-    }
-    f.mm_per_px = face->mm_per_px / k;
+    int w, h;
+    rnd_out_size(photo->w, photo->h, out_width, &w, &h);
+    struct rnd_face f;
+    rnd_face_scale(face, (double)w / photo->w, &f); /* uniform: the aspect is kept */
     double ppm = 1 / f.mm_per_px;
     /* a frame many times the photo's size is a measurement gone wrong (and work for
      * nothing): refuse it */

@@ -35,7 +35,7 @@
 #include "vision/image.h"
 
 /* Bump when any drawing, compositing or encoding change alters output bytes. */
-#define RND_VERSION 1
+#define RND_VERSION 2
 
 /* Frame shapes: the same order and values as enum cat_shape in catalog/catalog.h. */
 enum rnd_shape {
@@ -152,9 +152,17 @@ enum ff_err rnd_resize(const struct vis_image *src, int dst_w, int dst_h,
 
 #define RND_MAX_OUT_WIDTH 4096
 
+/* The output size rnd_render gives a photo of w x h for out_width (see there). */
+void rnd_out_size(int w, int h, int out_width, int *ow, int *oh);
+
+/* A face measured on a photo, expressed on that photo resized by k (> 0): pixel
+ * centres map as (x + 0.5) k - 0.5, the scale becomes mm_per_px / k. */
+void rnd_face_scale(const struct rnd_face *in, double k, struct rnd_face *out);
+
 /* The whole try-on render: photo resized to out_width (0 or >= the photo's width:
  * the photo's own width, no upscaling; aspect kept), a frame drawn for spec at the
- * face's scale, composited. *out is caller-owned (vis_image_release). FF_EINVAL with
+ * face's scale, composited. The same as rnd_resize to rnd_out_size, rnd_face_scale,
+ * then rnd_render at width 0 (a caller may cache the resized photo). *out is caller-owned (vis_image_release). FF_EINVAL with
  * a sentence for a bad spec, face or width. */
 enum ff_err rnd_render(const struct vis_image *photo, const struct rnd_frame_spec *spec,
                        const struct rnd_face *face, int out_width, struct vis_image *out,

@@ -75,7 +75,7 @@ enum ff_err rnd_resize(const struct vis_image *src, int dw, int dh, struct vis_i
     struct contrib *cx = NULL, *cy = NULL;
     float *wx = NULL, *wy = NULL;
     float *tmp = ff_malloc(sizeof *tmp * 3 * (size_t)dw * (size_t)src->h);
-    float *acc = ff_malloc(sizeof *acc * 3 * (size_t)dw);
+    float *acc = ff_malloc(sizeof *acc * 3 * (size_t)(dw > src->w ? dw : src->w));
     enum ff_err e = tmp && acc ? FF_OK : FF_ENOMEM;
     if (!e)
         e = weights(src->w, dw, &cx, &wx);
@@ -88,14 +88,16 @@ enum ff_err rnd_resize(const struct vis_image *src, int dw, int dh, struct vis_i
     for (int y = 0; y < src->h; y++) { /* horizontal pass into linear floats */
         const uint8_t *s = src->data + (size_t)y * src->stride;
         float *t = tmp + (size_t)y * dw * 3;
+        for (int i = 0; i < src->w * 3; i++) /* the row in linear light, once */
+            acc[i] = lin[s[i]];
         for (int i = 0; i < dw; i++) {
             const float *w = wx + cx[i].off;
-            const uint8_t *p = s + (size_t)cx[i].start * 3;
+            const float *p = acc + (size_t)cx[i].start * 3;
             float r = 0, g = 0, b = 0;
             for (int k = 0; k < cx[i].n; k++, p += 3) {
-                r += lin[p[0]] * w[k];
-                g += lin[p[1]] * w[k];
-                b += lin[p[2]] * w[k];
+                r += p[0] * w[k];
+                g += p[1] * w[k];
+                b += p[2] * w[k];
             }
             t[i * 3] = r;
             t[i * 3 + 1] = g;

@@ -1,6 +1,7 @@
 /* render_http.c - GET /api/v1/tryon/sessions/{id}/render (see render_http.h).
  *
  * Photos and renders never reach the log: only ids, SKUs, sizes and errors. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -159,11 +160,89 @@ static enum ff_err reply_headers(struct http_resp *resp, const char *etag, const
     return e;
 }
 
-/* Decodes the stored photo and draws the frame; *out (len bytes) is ff_malloc'd. */
-static enum ff_err make_render(struct http_req *req, struct tryon *t, const struct tryon_geom *g,
-                               const struct variant *v, const struct params *p, int width,
-                               uint8_t **out, size_t *len)
+/* ---- decoded photos ----------------------------------------------------------------
+ * A shopper flips through frames on one photo: decoding and resizing it is most of a
+ * first render's work, so the last PHOTO_CACHE_N (photo, width) pairs are kept
+ * decoded and resized (about 2.7 MB each at 1280 x 720). Entries are copied out
+ * (compositing draws in place). Rendering from a cached photo gives the same bytes. */
+#define PHOTO_CACHE_N 16
+
+static struct {
+    pthread_mutex_t mu;
+    uint64_t tick;
+    struct photo_entry {
+        char key[STORE_KEY_LEN + 1];
+        int width;
+        uint64_t used;
+        struct vis_image img;
+    } e[PHOTO_CACHE_N];
+} photos = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static enum ff_err copy_image(const struct vis_image *src, struct vis_image *dst)
 {
+    enum ff_err e = vis_image_alloc(dst, src->w, src->h, src->fmt);
+    for (int y = 0; !e && y < src->h; y++)
+        memcpy(dst->data + (size_t)y * dst->stride, src->data + (size_t)y * src->stride,
+               (size_t)src->w * (size_t)src->fmt);
+    return e;
+}
+
+/* A copy of the cached (key, width) photo into *out: FF_ENOTFOUND when absent. */
+static enum ff_err photo_cached(const char *key, int width, struct vis_image *out)
+{
+    enum ff_err e = FF_ENOTFOUND;
+    pthread_mutex_lock(&photos.mu);
+    for (int i = 0; i < PHOTO_CACHE_N; i++)
+        if (photos.e[i].img.data && photos.e[i].width == width &&
+            !strcmp(photos.e[i].key, key)) {
+            photos.e[i].used = ++photos.tick;
+            e = copy_image(&photos.e[i].img, out);
+            break;
+        }
+    pthread_mutex_unlock(&photos.mu);
+    return e;
+}
+
+/* Keeps a copy of img as (key, width), replacing the least recently used entry. */
+static void photo_keep(const char *key, int width, const struct vis_image *img)
+{
+    struct vis_image c;
+    if (copy_image(img, &c))
+        return;
+    pthread_mutex_lock(&photos.mu);
+    int victim = 0;
+    for (int i = 0; i < PHOTO_CACHE_N; i++) {
+        if (photos.e[i].img.data && photos.e[i].width == width && !strcmp(photos.e[i].key, key)) {
+            victim = -1; /* another request kept it meanwhile */
+            break;
+        }
+        if (photos.e[i].used < photos.e[victim].used)
+            victim = i;
+    }
+    if (victim >= 0) {
+        struct photo_entry *pe = &photos.e[victim];
+        vis_image_release(&pe->img);
+        snprintf(pe->key, sizeof pe->key, "%s", key);
+        pe->width = width;
+        pe->used = ++photos.tick;
+        pe->img = c;
+        c.data = NULL;
+    }
+    pthread_mutex_unlock(&photos.mu);
+    vis_image_release(&c);
+}
+
+/* The session's photo decoded and resized to the output width (as rnd_render
+ * would), *k the scale factor. Caller releases *out. */
+static enum ff_err load_photo(struct http_req *req, struct tryon *t, const struct tryon_geom *g,
+                              int width, struct vis_image *out, double *k)
+{
+    int ow, oh;
+    rnd_out_size(g->width, g->height, width, &ow, &oh);
+    if (!photo_cached(g->photo_key, ow, out)) {
+        *k = (double)ow / g->width;
+        return FF_OK;
+    }
     void *photo = NULL;
     size_t plen = 0;
     enum ff_err e = store_get(tryon_store(t), g->photo_key, 0, &photo, &plen);
@@ -171,20 +250,48 @@ static enum ff_err make_render(struct http_req *req, struct tryon *t, const stru
         return http_errf(req, FF_ENOTFOUND, "the session's photo is gone");
     if (e)
         return e;
-    struct vis_image img = {0}, drawn = {0};
+    struct vis_image img = {0};
     char why[200] = "";
     struct vis_decode_opts o = {.fmt = VIS_RGB8};
     e = vis_decode(photo, plen, &o, &img, NULL, why, sizeof why);
     ff_free(photo);
     if (e)
         return e == FF_ENOMEM ? e : http_errf(req, FF_EINTERNAL, "stored photo: %s", why);
-    /* tryon's geometry is in the stored photo's oriented pixels; should a size
-     * differ, scale it */
-    double sx = g->width > 0 ? (double)img.w / g->width : 1, sy = g->height > 0 ? (double)img.h / g->height : 1;
-    struct rnd_face face = {{g->eye_right[0] * sx, g->eye_right[1] * sy},
-                            {g->eye_left[0] * sx, g->eye_left[1] * sy},
-                            g->yaw_deg, g->pitch_deg, g->roll_deg, g->mm_per_px / sx};
-    e = rnd_render(&img, &v->spec, &face, width, &drawn, why, sizeof why);
+    if (img.w != g->width || img.h != g->height) { /* never expected: tryon measured it */
+        vis_image_release(&img);
+        return http_errf(req, FF_EINTERNAL, "stored photo is %dx%d, its session says %dx%d",
+                         img.w, img.h, g->width, g->height);
+    }
+    if (ow == img.w) {
+        *out = img;
+    } else {
+        e = rnd_resize(&img, ow, oh, out);
+        vis_image_release(&img);
+        if (e)
+            return e;
+    }
+    *k = (double)ow / g->width;
+    photo_keep(g->photo_key, ow, out);
+    return FF_OK;
+}
+
+/* Decodes the stored photo and draws the frame; *out (len bytes) is ff_malloc'd. */
+static enum ff_err make_render(struct http_req *req, struct tryon *t, const struct tryon_geom *g,
+                               const struct variant *v, const struct params *p, int width,
+                               uint8_t **out, size_t *len)
+{
+    struct vis_image img = {0}, drawn = {0};
+    double k = 1;
+    enum ff_err e = load_photo(req, t, g, width, &img, &k);
+    if (e)
+        return e;
+    /* tryon's geometry is in the stored photo's oriented pixels */
+    struct rnd_face face = {{g->eye_right[0], g->eye_right[1]},
+                            {g->eye_left[0], g->eye_left[1]},
+                            g->yaw_deg, g->pitch_deg, g->roll_deg, g->mm_per_px}, scaled;
+    rnd_face_scale(&face, k, &scaled);
+    char why[200] = "";
+    e = rnd_render(&img, &v->spec, &scaled, 0, &drawn, why, sizeof why);
     vis_image_release(&img);
     if (e == FF_EINVAL)
         return http_errf(req, FF_EINVAL, "cannot draw this frame on this photo: %s", why);

@@ -120,7 +120,7 @@ def run(framefit, db_url, sqlite_path, tag):
         body = product(p + "d", p.upper() + "E")
         direct_sql(db_url or "sqlite://" + sqlite_path,
                    "INSERT INTO idempotency_keys (scope, idem_key, fingerprint, state, created_at,"
-                   " updated_at) VALUES ('ip:direct', 'k-4', 'whatever', 'running', %d, %d)"
+                   " updated_at) VALUES ('break-glass:', 'k-4', 'whatever', 'running', %d, %d)"
                    % (now, now))
         problem(s.request("POST", "/api/v1/products", body, hdr("k-4")), 422,
                 "idempotency-key-reuse")  # other fingerprint

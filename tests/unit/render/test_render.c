@@ -444,6 +444,31 @@ TEST(render_end_to_end_with_resize)
     vis_image_release(&photo);
 }
 
+TEST(render_from_a_resized_photo_is_the_same)
+{
+    /* what the endpoint does with its decoded-photo cache */
+    struct vis_image photo = gradient(900, 500), direct, small, via;
+    struct rnd_face face = face_at(450, 240, 3.5, -4), scaled;
+    face.yaw_deg = 12;
+    ASSERT_OK(rnd_render(&photo, &rect, &face, 420, &direct, NULL, 0));
+    int w, h;
+    rnd_out_size(photo.w, photo.h, 420, &w, &h);
+    ASSERT(w == 420 && h == 233);
+    ASSERT_OK(rnd_resize(&photo, w, h, &small));
+    rnd_face_scale(&face, (double)w / photo.w, &scaled);
+    ASSERT_OK(rnd_render(&small, &rect, &scaled, 0, &via, NULL, 0));
+    ASSERT(via.w == direct.w && via.h == direct.h);
+    ASSERT(!memcmp(via.data, direct.data, direct.stride * (size_t)direct.h));
+    rnd_out_size(100, 50, 0, &w, &h);
+    ASSERT(w == 100 && h == 50);
+    rnd_out_size(100, 50, 1000, &w, &h);
+    ASSERT(w == 100 && h == 50);
+    vis_image_release(&via);
+    vis_image_release(&small);
+    vis_image_release(&direct);
+    vis_image_release(&photo);
+}
+
 TEST(render_allocation_failures_are_clean)
 {
     struct vis_image photo = gradient(300, 200), out;
@@ -477,6 +502,7 @@ int main(void)
     RUN(resize_is_linear_light_and_uniform);
     RUN(encoders_round_trip);
     RUN(render_end_to_end_with_resize);
+    RUN(render_from_a_resized_photo_is_the_same);
     RUN(render_allocation_failures_are_clean);
     return TEST_REPORT();
 }
