@@ -151,7 +151,8 @@ static int serve(struct app *a, struct http_builtin *b)
     if (!s)
         goto out;
     b->server = s;
-    if (http_metrics_add_collector(http_server_metrics(s), app_storage_metrics, a))
+    if (http_metrics_add_collector(http_server_metrics(s), app_storage_metrics, a) ||
+        http_metrics_add_collector(http_server_metrics(s), acc_metrics, a->accounts))
         goto out;
     if (http_server_start(s)) {
         fprintf(stderr, "framefit serve: cannot listen on %s port %d\n", cfg->bind, cfg->port);
