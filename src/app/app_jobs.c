@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "http/validate.h"
+#include "idem/idem.h"
 #include "jobs/jobs.h"
 #include "mail/mail.h"
 
@@ -28,6 +29,8 @@ static enum ff_err register_modules(struct jobs_registry *reg, struct app *a)
         e = acc_jobs_register(reg);
     if (!e)
         e = mail_jobs_register(reg, a->mail); /* a->mail: app_mail_open first */
+    if (!e && a->idem)
+        e = idem_jobs_register(a->idem, reg);
     return e;
 }
 

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "idem/idem.h"
 #include "db/db.h"
 #include "http/builtin.h"
 #include "http/router.h"
@@ -118,6 +119,10 @@ static int serve(struct app *a, struct http_builtin *b)
     }
     if (cfg->public_url[0])
         snprintf(a->public_url, sizeof a->public_url, "%s", cfg->public_url);
+    if (idem_new(&a->idem, a->db, cfg->idempotency_ttl_s, 60)) {
+        ff_log(FF_LOG_ERROR, "app", "cannot set up Idempotency-Key storage");
+        goto out;
+    }
     struct acc_opts ao = {.db = a->db, .secret = a->secret, .cfg = cfg,
                           .public_url = a->public_url};
     if (acc_new(&ao, &a->accounts, why, sizeof why)) {
@@ -197,6 +202,8 @@ out:
     app_storage_close(a);
     ff_secret_free(a->secret);
     a->secret = NULL;
+    idem_free(a->idem);
+    a->idem = NULL;
     return status;
 }
 
