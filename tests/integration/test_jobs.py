@@ -58,11 +58,18 @@ def listing(s, query):
 def staff_endpoints(s):
     first, last = enqueue(s, type="test.noop", count=30, queue="bulk")
     wait_for("30 done", lambda: len(listing(s, "state=done&queue=bulk&limit=200")["items"]) == 30)
+    # ids need not be consecutive (other jobs may be enqueued at the same time)
+    all_ids = [j["id"] for j in listing(s, "queue=bulk&limit=200")["items"]]
+    assert len(all_ids) == 30 and all_ids == sorted(all_ids, reverse=True), all_ids
+    assert all_ids[0] == last and all_ids[-1] == first, (all_ids, first, last)
     page1 = listing(s, "queue=bulk&limit=12")
-    assert [j["id"] for j in page1["items"]] == list(range(last, last - 12, -1)), page1
-    assert page1["next_before_id"] == last - 11
-    page3 = listing(s, "queue=bulk&limit=12&before_id=%d" % (last - 23))
-    assert len(page3["items"]) == 6 and page3["next_before_id"] is None, page3
+    assert [j["id"] for j in page1["items"]] == all_ids[:12], page1
+    assert page1["next_before_id"] == all_ids[11]
+    page2 = listing(s, "queue=bulk&limit=12&before_id=%d" % page1["next_before_id"])
+    assert [j["id"] for j in page2["items"]] == all_ids[12:24], page2
+    page3 = listing(s, "queue=bulk&limit=12&before_id=%d" % page2["next_before_id"])
+    assert [j["id"] for j in page3["items"]] == all_ids[24:], page3
+    assert page3["next_before_id"] is None, page3
     j = page1["items"][0]
     assert j["state"] == "done" and j["attempts"] == 1 and j["type"] == "test.noop", j
     assert j["payload"] == {} and j["created_at"].endswith("Z") and j["finished_at"], j
