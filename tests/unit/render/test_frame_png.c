@@ -150,6 +150,7 @@ TEST(render_with_a_given_frame)
     for (size_t i = 0; i < out.stride * (size_t)out.h; i++)
         d += abs(out.data[i] - ref.data[i]);
     ASSERT(d / (out.stride * (double)out.h) < 1.0);
+    vis_image_release(&out);
     ASSERT_EQ(rnd_render_frame(&photo, NULL, &face, 0, &out, err, sizeof err), FF_EINVAL);
     vis_image_release(&ref);
     rnd_frame_release(&big);
