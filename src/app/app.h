@@ -26,6 +26,7 @@
 struct db;
 struct cat_cache;
 struct ff_secret;
+struct idem;
 struct jobs_registry;
 struct jobs_pool;
 struct tryon;
@@ -36,6 +37,7 @@ struct app {
     struct db *db; /* set by app_storage_open; NULL for --print-routes */
     struct cat_cache *catalog_cache; /* idem (over db; disabled when configured so) */
     struct ff_secret *secret; /* the master key (core/secret.h); opened by serve */
+    struct idem *idem; /* Idempotency-Key store (idem/idem.h); NULL without storage */
     struct tryon *tryon; /* try-on service (tryon/tryon.h): object store + vision engine;
                             opened by serve after storage, NULL for --print-routes */
     struct acc *accounts; /* accounts/accounts.h; opened by serve (NULL for --print-routes) */

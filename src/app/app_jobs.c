@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "http/validate.h"
+#include "idem/idem.h"
 #include "jobs/jobs.h"
 
 /* ---- every module's handlers ----------------------------------------------------- */
@@ -25,6 +26,8 @@ static enum ff_err register_modules(struct jobs_registry *reg, struct app *a)
     /* modules: one line each, e.g. if (!e) e = mail_jobs_register(reg, ...); */
     if (!e)
         e = acc_jobs_register(reg);
+    if (!e && a->idem)
+        e = idem_jobs_register(a->idem, reg);
     return e;
 }
 

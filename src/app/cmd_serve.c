@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "idem/idem.h"
 #include "db/db.h"
 #include "http/builtin.h"
 #include "http/router.h"
@@ -113,6 +114,10 @@ static int serve(struct app *a, struct http_builtin *b)
     }
     if (cfg->public_url[0])
         snprintf(a->public_url, sizeof a->public_url, "%s", cfg->public_url);
+    if (idem_new(&a->idem, a->db, cfg->idempotency_ttl_s, 60)) {
+        ff_log(FF_LOG_ERROR, "app", "cannot set up Idempotency-Key storage");
+        goto out;
+    }
     struct acc_opts ao = {.db = a->db, .secret = a->secret, .cfg = cfg,
                           .public_url = a->public_url};
     if (acc_new(&ao, &a->accounts, why, sizeof why)) {
@@ -146,7 +151,8 @@ static int serve(struct app *a, struct http_builtin *b)
     if (!s)
         goto out;
     b->server = s;
-    if (http_metrics_add_collector(http_server_metrics(s), app_storage_metrics, a))
+    if (http_metrics_add_collector(http_server_metrics(s), app_storage_metrics, a) ||
+        http_metrics_add_collector(http_server_metrics(s), acc_metrics, a->accounts))
         goto out;
     if (http_server_start(s)) {
         fprintf(stderr, "framefit serve: cannot listen on %s port %d\n", cfg->bind, cfg->port);
@@ -190,6 +196,8 @@ out:
     app_storage_close(a);
     ff_secret_free(a->secret);
     a->secret = NULL;
+    idem_free(a->idem);
+    a->idem = NULL;
     return status;
 }
 

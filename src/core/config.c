@@ -173,6 +173,8 @@ static const struct cfg_row rows[] = {
      "largest accepted request body (bytes; K and M suffixes), larger gets 413"},
     {"FRAMEFIT_REQUEST_TIMEOUT", CFG_INT, OFF(request_timeout_s), "30", 1, 3600, NULL, false,
      "seconds a connection may stay idle or slow before it is closed"},
+    {"FRAMEFIT_IDEMPOTENCY_TTL", CFG_INT, OFF(idempotency_ttl_s), "86400", 60, 30 * 86400, NULL,
+     false, "seconds an Idempotency-Key's answer is kept for retries (default 24 h)"},
     {"FRAMEFIT_SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout_s), "10", 0, 600, NULL, false,
      "seconds to let in-flight requests finish on SIGTERM/SIGINT"},
     {"FRAMEFIT_WORKERS", CFG_INT, OFF(workers), "2", 0, 256, NULL, false,
