@@ -17,6 +17,7 @@
 #include "http/validate.h"
 #include "idem/idem.h"
 #include "jobs/jobs.h"
+#include "orders/orders.h"
 
 /* ---- every module's handlers ----------------------------------------------------- */
 
@@ -28,6 +29,8 @@ static enum ff_err register_modules(struct jobs_registry *reg, struct app *a)
         e = acc_jobs_register(reg);
     if (!e && a->idem)
         e = idem_jobs_register(a->idem, reg);
+    if (!e && !(e = app_orders_open(a)))
+        e = orders_jobs_register(a->orders, reg);
     return e;
 }
 

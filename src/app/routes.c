@@ -8,6 +8,7 @@
 #include "accounts/accounts.h"
 #include "catalog/catalog_http.h"
 #include "idem/idem.h"
+#include "orders/orders.h"
 #include "render_http/render_http.h"
 #include "tryon/tryon.h"
 
@@ -24,6 +25,8 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
         e = page_http_register(r);
     if (!e)
         e = acc_http_register(r, a->accounts);
+    if (!e)
+        e = orders_http_register(r, a->orders);
     /* last: every route flagged HTTP_ROUTE_IDEMPOTENT honours Idempotency-Key */
     if (!e && a->idem)
         e = idem_wrap_routes(a->idem, r);
