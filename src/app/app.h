@@ -29,6 +29,7 @@ struct ff_secret;
 struct idem;
 struct jobs_registry;
 struct jobs_pool;
+struct mail;
 struct tryon;
 struct acc;
 struct orders;
@@ -48,6 +49,7 @@ struct app {
     struct jobs_registry *jobs; /* job handlers (app_jobs.c); set by app_jobs_open */
     struct jobs_pool *jobs_pool; /* serve's job workers (NULL when FRAMEFIT_WORKERS=0) */
     struct orders *orders; /* orders/orders.h; app_orders_open (NULL for --print-routes) */
+    struct mail *mail; /* the email service (app_mail.c); NULL for --print-routes */
 };
 
 /* ---- app/app_storage.c ---------------------------------------------------- */
@@ -83,6 +85,14 @@ enum ff_err app_jobs_start(struct app *a, int workers, const char *queues, char 
 void app_jobs_close(struct app *a, int timeout_ms);
 /* Routes for tests only (FRAMEFIT_TEST_ROUTES=1): POST /__test/jobs enqueues. */
 enum ff_err app_jobs_test_routes(struct http_router *r, struct app *a) FF_MUST_CHECK;
+
+/* ---- app/app_mail.c ------------------------------------------------------ */
+
+/* Creates a->mail over a->db and a->secret (both open); idempotent. Writes a
+ * one-line reason into why on failure (a bad template, sender, key). */
+enum ff_err app_mail_open(struct app *a, char *why, size_t len) FF_MUST_CHECK;
+/* Frees a->mail (NULL-safe). */
+void app_mail_close(struct app *a);
 
 /* ---- app/routes.c --------------------------------------------------------- */
 

@@ -18,6 +18,7 @@
 #include "idem/idem.h"
 #include "jobs/jobs.h"
 #include "orders/orders.h"
+#include "mail/mail.h"
 
 /* ---- every module's handlers ----------------------------------------------------- */
 
@@ -27,6 +28,8 @@ static enum ff_err register_modules(struct jobs_registry *reg, struct app *a)
     /* modules: one line each, e.g. if (!e) e = mail_jobs_register(reg, ...); */
     if (!e)
         e = acc_jobs_register(reg);
+    if (!e)
+        e = mail_jobs_register(reg, a->mail); /* a->mail: app_mail_open first */
     if (!e && a->idem)
         e = idem_jobs_register(a->idem, reg);
     if (!e && !(e = app_orders_open(a)))

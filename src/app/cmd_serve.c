@@ -112,6 +112,11 @@ static int serve(struct app *a, struct http_builtin *b)
         fprintf(stderr, "framefit serve: try-on: %s\n", why);
         goto out;
     }
+    if (app_mail_open(a, why, sizeof why)) {
+        ff_log(FF_LOG_ERROR, "app", "%s", why);
+        fprintf(stderr, "framefit serve: %s\n", why);
+        goto out;
+    }
     if (cfg->public_url[0])
         snprintf(a->public_url, sizeof a->public_url, "%s", cfg->public_url);
     if (idem_new(&a->idem, a->db, cfg->idempotency_ttl_s, 60)) {
@@ -189,6 +194,7 @@ out:
     app_jobs_close(a, 0);
     http_server_free(s);
     http_router_free(r);
+    app_mail_close(a);
     tryon_close(a->tryon);
     a->tryon = NULL;
     acc_free(a->accounts);
