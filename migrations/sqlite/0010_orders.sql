@@ -16,6 +16,7 @@ CREATE TABLE orders (
   id             INTEGER PRIMARY KEY AUTOINCREMENT,
   user_id        BIGINT,
   anon_id        TEXT,
+  email          TEXT,                 -- where order emails go (user's or guest's)
   status         TEXT NOT NULL CHECK (status IN ('pending_payment','paid','fulfilled','shipped',
                    'delivered','cancelled','refunded','partially_refunded')),
   currency       TEXT NOT NULL,
