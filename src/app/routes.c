@@ -10,6 +10,7 @@
 #include "jobs/jobs_http.h"
 #include "mail/mail.h"
 #include "idem/idem.h"
+#include "orders/orders.h"
 #include "render_http/render_http.h"
 #include "tryon/tryon.h"
 
@@ -28,6 +29,8 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
         e = acc_http_register(r, a->accounts);
     if (!e)
         e = jobs_http_register(r, a->db); /* staff: list, get, retry, discard */
+    if (!e)
+        e = orders_http_register(r, a->orders);
     if (!e)
         e = mail_http_register(r, a->mail);
     if (!e && a->cfg->test_routes)
