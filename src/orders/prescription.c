@@ -80,7 +80,7 @@ static bool only_keys(struct rx_ctx *x, const json_t *o, const char *prefix,
             known |= !strcmp(*a, k);
         if (!known) {
             char field[48];
-            snprintf(field, sizeof field, "%s%.40s", prefix, k);
+            snprintf(field, sizeof field, "%s%.40s", prefix, *k ? k : "\"\"");
             bad(x, field, "is not a known field");
             ok = false;
         }

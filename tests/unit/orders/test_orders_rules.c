@@ -90,6 +90,7 @@ TEST(prescription_invalid)
     ASSERT_STREQ(first_err("{\"right\":{\"sphere\":\"1\"}}"), "right.sphere");
     ASSERT_STREQ(first_err("{\"right\":{\"sphere\":1},\"prism\":1}"), "prism");
     ASSERT_STREQ(first_err("[]"), "prescription");
+    ASSERT_STREQ(first_err("{\"\":32}"), "\"\""); /* an empty name still names the field */
     ASSERT_STREQ(first_err("{\"right\":{\"sphere\":1e999}}"), "<not json>");
     ASSERT_STREQ(first_err("{\"right\":"), "<not json>");
     ASSERT_STREQ(first_err(""), "<not json>");
