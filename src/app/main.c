@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"backup", cmd_backup, "write a consistent backup of the database to DEST"},
     {"restore", cmd_restore, "replace the database with the backup in SRC"},
     {"vision", cmd_vision, "face detection and landmarks from the command line"},
+    {"tryon-expire", cmd_tryon_expire, "delete expired try-on sessions (photos, renders)"},
     {"version", cmd_version, "print the version and exit"},
 };
 

@@ -33,17 +33,19 @@ static void put(struct out *o, const void *p, size_t n)
     o->n += n;
 }
 
+#define TIFF_ORIENT_LEN 26
+
 /* The minimal big-endian TIFF block with one IFD0 entry: Orientation = o. */
 static size_t tiff_orientation(uint8_t *t, int o)
 {
     static const uint8_t head[] = {'M', 'M', 0, 42, 0, 0, 0, 8, /* IFD0 at 8 */
                                    0, 1,                        /* one entry */
                                    0x01, 0x12, 0, 3, 0, 0, 0, 1}; /* 0x0112 SHORT x1 */
-    memcpy(t, head, sizeof head);
-    t[16] = 0;
-    t[17] = (uint8_t)o;
-    memset(t + 18, 0, 2 + 4); /* value padding, next IFD = 0 */
-    return 24;
+    memcpy(t, head, sizeof head); /* 18 bytes */
+    t[18] = 0;
+    t[19] = (uint8_t)o;
+    memset(t + 20, 0, 2 + 4); /* value padding, next IFD = 0 */
+    return TIFF_ORIENT_LEN;
 }
 
 /* ---- JPEG ------------------------------------------------------------------ */
@@ -133,7 +135,8 @@ static enum ff_err strip_jpeg(const uint8_t *in, size_t len, struct out *o,
                 put(o, jfif, 14);
             }
             if (info->orientation != 1) {
-                uint8_t seg[4 + 6 + 24] = {0xFF, 0xE1, 0, 2 + 6 + 24, 'E', 'x', 'i', 'f', 0, 0};
+                uint8_t seg[4 + 6 + TIFF_ORIENT_LEN] = {0xFF, 0xE1, 0, 2 + 6 + TIFF_ORIENT_LEN,
+                                                       'E', 'x', 'i', 'f', 0, 0};
                 tiff_orientation(seg + 10, info->orientation);
                 put(o, seg, sizeof seg);
             }
@@ -264,11 +267,11 @@ static enum ff_err strip_png(const uint8_t *in, size_t len, struct out *o,
             info->removed |= TRYON_META_OTHER_CHUNK;
         }
         if (n == 0 && info->orientation != 1) { /* right after IHDR */
-            uint8_t c[12 + 24];
-            put_be32(c, 24);
+            uint8_t c[12 + TIFF_ORIENT_LEN];
+            put_be32(c, TIFF_ORIENT_LEN);
             memcpy(c + 4, "eXIf", 4);
             tiff_orientation(c + 8, info->orientation);
-            put_be32(c + 8 + 24, crc32_png(c + 4, 4 + 24));
+            put_be32(c + 8 + TIFF_ORIENT_LEN, crc32_png(c + 4, 4 + TIFF_ORIENT_LEN));
             put(o, c, sizeof c);
         }
         i += whole;

@@ -53,6 +53,10 @@ struct vis_engine;
  * (must outlive the service). *out is owned by the caller: tryon_close. */
 enum ff_err tryon_open(const struct ff_config *cfg, struct db *db, struct tryon **out,
                        char *err, size_t errlen) FF_MUST_CHECK;
+/* The same without the vision engine (the retention sweep, CLI tools):
+ * uploads answer 503 on such a service. */
+enum ff_err tryon_open_storage(const struct ff_config *cfg, struct db *db, struct tryon **out,
+                               char *err, size_t errlen) FF_MUST_CHECK;
 /* NULL-safe. */
 void tryon_close(struct tryon *t);
 
