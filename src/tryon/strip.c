@@ -237,6 +237,8 @@ static enum ff_err strip_png(const uint8_t *in, size_t len, struct out *o,
             break;
         if (!memcmp(in + j + 4, "eXIf", 4) && info->orientation == 1)
             info->orientation = vis_exif_orientation(in + j + 8, cl);
+        if (!memcmp(in + j + 4, "IEND", 4))
+            break; /* what follows is dropped, never read */
         j += 12 + cl;
     }
     for (;; n++) {
