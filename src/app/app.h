@@ -26,6 +26,8 @@
 struct db;
 struct cat_cache;
 struct ff_secret;
+struct jobs_registry;
+struct jobs_pool;
 struct tryon;
 
 struct app {
@@ -38,6 +40,8 @@ struct app {
     /* FRAMEFIT_PUBLIC_URL, or http://BIND:PORT once the server listens (no
      * trailing '/'). Modules may keep this pointer; read it when building links. */
     char public_url[2048];
+    struct jobs_registry *jobs; /* job handlers (app_jobs.c); set by app_jobs_open */
+    struct jobs_pool *jobs_pool; /* serve's job workers (NULL when FRAMEFIT_WORKERS=0) */
 };
 
 /* ---- app/app_storage.c ---------------------------------------------------- */
@@ -51,6 +55,21 @@ void app_storage_close(struct app *a);
 enum ff_err app_storage_ready(void *ud, char *why, size_t len);
 /* /metrics collector: appends storage pool gauges; `ud` is the struct app. */
 void app_storage_metrics(struct ff_buf *out, void *ud);
+
+/* ---- app/app_jobs.c ------------------------------------------------------- */
+
+/* Creates a->jobs and registers every module's job handlers and recurring
+ * jobs into it (the test types too when FRAMEFIT_TEST_ROUTES=1). Needs a->db
+ * (and a->secret for modules that sign links). why gets a reason. */
+enum ff_err app_jobs_open(struct app *a, char *why, size_t len) FF_MUST_CHECK;
+/* Starts `workers` job worker threads on `queues` ("" = all) as a->jobs_pool. */
+enum ff_err app_jobs_start(struct app *a, int workers, const char *queues, char *why,
+                           size_t len) FF_MUST_CHECK;
+/* Stops the workers (finish or release within timeout_ms) and frees the
+ * registry. NULL-safe; call before app_storage_close. */
+void app_jobs_close(struct app *a, int timeout_ms);
+/* Routes for tests only (FRAMEFIT_TEST_ROUTES=1): POST /__test/jobs enqueues. */
+enum ff_err app_jobs_test_routes(struct http_router *r, struct app *a) FF_MUST_CHECK;
 
 /* ---- app/routes.c --------------------------------------------------------- */
 

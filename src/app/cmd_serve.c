@@ -10,10 +10,12 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "db/db.h"
 #include "http/builtin.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "http/validate.h"
+#include "jobs/jobs.h"
 #include "tryon/tryon.h"
 
 enum ff_err app_register_test_routes(struct http_router *r, struct app *a); /* test_routes.c */
@@ -100,6 +102,10 @@ static int serve(struct app *a, struct http_builtin *b)
     }
     if (cfg->public_url[0])
         snprintf(a->public_url, sizeof a->public_url, "%s", cfg->public_url);
+    if (app_jobs_open(a, why, sizeof why)) { /* job handlers (app_jobs.c) */
+        ff_log(FF_LOG_ERROR, "app", "%s", why);
+        goto out;
+    }
     if (build_router(a, b, &r)) {
         ff_log(FF_LOG_ERROR, "app", "cannot register the routes");
         goto out;
@@ -129,6 +135,10 @@ static int serve(struct app *a, struct http_builtin *b)
         snprintf(a->public_url, sizeof a->public_url, "http://%s%s%s:%d",
                  strchr(cfg->bind, ':') ? "[" : "", cfg->bind,
                  strchr(cfg->bind, ':') ? "]" : "", http_server_port(s));
+    if (cfg->workers > 0 && app_jobs_start(a, cfg->workers, cfg->jobs_queues, why, sizeof why)) {
+        ff_log(FF_LOG_ERROR, "app", "%s", why);
+        goto out;
+    }
     ff_config_describe(cfg, why, sizeof why);
     ff_log(FF_LOG_INFO, "app", "config %s", why);
     ff_log(FF_LOG_INFO, "app", "listening on http://%s%s%s:%d/ threads=%d workers=%d",
@@ -139,12 +149,17 @@ static int serve(struct app *a, struct http_builtin *b)
     sigwait(&sigs, &sig);
     ff_log(FF_LOG_INFO, "app", "%s: draining (up to %ds)", sig == SIGINT ? "SIGINT" : "SIGTERM",
            cfg->shutdown_timeout_s);
+    jobs_stop_begin(a->jobs_pool); /* no new job claims while requests drain */
+    int64_t t0 = db_now_ms();
     int left = http_server_shutdown(s, cfg->shutdown_timeout_s);
+    int64_t jobs_left_ms = (int64_t)cfg->shutdown_timeout_s * 1000 - (db_now_ms() - t0);
+    app_jobs_close(a, jobs_left_ms > 0 ? (int)jobs_left_ms : 0);
     if (left)
         ff_log(FF_LOG_WARN, "app", "%d request(s) were still in flight at the deadline", left);
     ff_log(FF_LOG_INFO, "app", "stopped");
     status = 0;
 out:
+    app_jobs_close(a, 0);
     http_server_free(s);
     http_router_free(r);
     tryon_close(a->tryon);

@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"seed", cmd_seed, "load the demo catalog (idempotent)"},
     {"backup", cmd_backup, "write a consistent backup of the database to DEST"},
     {"restore", cmd_restore, "replace the database with the backup in SRC"},
+    {"worker", cmd_worker, "run background job workers (no HTTP) on the database"},
     {"vision", cmd_vision, "face detection and landmarks from the command line"},
     {"tryon-expire", cmd_tryon_expire, "delete expired try-on sessions (photos, renders)"},
     {"version", cmd_version, "print the version and exit"},

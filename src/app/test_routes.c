@@ -76,5 +76,7 @@ enum ff_err app_register_test_routes(struct http_router *r, struct app *a)
         e = http_route_add(r, HTTP_GET, "/__test/sleep", sleep_ms, a, 0);
     if (!e)
         e = http_route_add(r, HTTP_GET, "/__test/staff", staff, a, HTTP_ROUTE_STAFF);
+    if (!e)
+        e = app_jobs_test_routes(r, a); /* POST /__test/jobs (app_jobs.c) */
     return e;
 }

@@ -119,6 +119,14 @@ static const char *check_public_url(const char *v)
     return NULL;
 }
 
+static const char *check_queues(const char *v)
+{
+    for (const char *p = v; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("_.:-,", *p)))
+            return "must be a comma-separated list of queue names ([a-z0-9_.:-]), or empty for all";
+    return NULL;
+}
+
 #define OFF(f) offsetof(struct ff_config, f)
 
 /* THE table: every FRAMEFIT_* variable. Keep help texts short (one line). */
@@ -147,6 +155,22 @@ static const struct cfg_row rows[] = {
      "seconds a connection may stay idle or slow before it is closed"},
     {"FRAMEFIT_SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout_s), "10", 0, 600, NULL, false,
      "seconds to let in-flight requests finish on SIGTERM/SIGINT"},
+    {"FRAMEFIT_WORKERS", CFG_INT, OFF(workers), "2", 0, 256, NULL, false,
+     "background job worker threads inside serve (0 = none; run `framefit worker` instead)"},
+    {"FRAMEFIT_JOBS_QUEUES", CFG_STR, OFF(jobs_queues), "", 0, 2048, check_queues, false,
+     "comma-separated job queues serve's workers take (empty = all)"},
+    {"FRAMEFIT_JOBS_LEASE_MS", CFG_INT, OFF(jobs_lease_ms), "60000", 200, 86400000, NULL, false,
+     "job lease: a job whose worker died runs again this long after its last heartbeat"},
+    {"FRAMEFIT_JOBS_POLL_MS", CFG_INT, OFF(jobs_poll_ms), "250", 10, 60000, NULL, false,
+     "how often an idle job worker looks for work"},
+    {"FRAMEFIT_JOBS_MAX_ATTEMPTS", CFG_INT, OFF(jobs_max_attempts), "8", 1, 1000, NULL, false,
+     "attempts before a job is dead (default for jobs that do not say)"},
+    {"FRAMEFIT_JOBS_BACKOFF_MS", CFG_INT, OFF(jobs_backoff_ms), "1000", 1, 86400000, NULL, false,
+     "first retry delay; doubles per attempt, with jitter"},
+    {"FRAMEFIT_JOBS_BACKOFF_MAX_MS", CFG_INT, OFF(jobs_backoff_max_ms), "3600000", 1, 604800000,
+     NULL, false, "longest retry delay"},
+    {"FRAMEFIT_JOBS_KEEP_DONE_HOURS", CFG_INT, OFF(jobs_keep_done_h), "168", 1, 87600, NULL, false,
+     "hours to keep done and discarded jobs before the hourly prune deletes them"},
     {"FRAMEFIT_THREADS", CFG_INT, OFF(threads), "0", 0, 256, NULL, false,
      "I/O threads (0 = one per CPU core)"},
     {"FRAMEFIT_HTTP_WORKERS", CFG_INT, OFF(http_workers), "0", 0, 1024, NULL, false,

@@ -34,6 +34,14 @@ struct ff_config {
     size_t max_body_bytes;  /* FRAMEFIT_MAX_BODY_BYTES (accepts K/M suffix) */
     int request_timeout_s;  /* FRAMEFIT_REQUEST_TIMEOUT: idle connection timeout */
     int shutdown_timeout_s; /* FRAMEFIT_SHUTDOWN_TIMEOUT: in-flight drain bound */
+    int workers;            /* FRAMEFIT_WORKERS: job worker threads in serve (0 = none) */
+    char *jobs_queues;      /* FRAMEFIT_JOBS_QUEUES: comma list ("" = all queues) */
+    int jobs_lease_ms;      /* FRAMEFIT_JOBS_LEASE_MS: lease (visibility timeout) */
+    int jobs_poll_ms;       /* FRAMEFIT_JOBS_POLL_MS: idle poll period */
+    int jobs_max_attempts;  /* FRAMEFIT_JOBS_MAX_ATTEMPTS: default attempts before dead */
+    int jobs_backoff_ms;    /* FRAMEFIT_JOBS_BACKOFF_MS: first retry delay */
+    int jobs_backoff_max_ms; /* FRAMEFIT_JOBS_BACKOFF_MAX_MS: retry delay cap */
+    int jobs_keep_done_h;   /* FRAMEFIT_JOBS_KEEP_DONE_HOURS: prune age of done jobs */
     char *admin_token;      /* FRAMEFIT_ADMIN_TOKEN: "" disables staff endpoints;
                                a secret: never log it */
     int threads;            /* FRAMEFIT_THREADS: I/O threads, 0 = one per core */
