@@ -15,6 +15,7 @@
 #include "db/db.h"
 #include "http/validate.h"
 #include "jobs/jobs.h"
+#include "tryon/tryon.h"
 
 /* ---- every module's handlers ----------------------------------------------------- */
 
@@ -22,6 +23,8 @@ static enum ff_err register_modules(struct jobs_registry *reg, struct app *a)
 {
     enum ff_err e = jobs_register_builtin(reg, (int64_t)a->cfg->jobs_keep_done_h * 3600000);
     /* modules: one line each, e.g. if (!e) e = mail_jobs_register(reg, ...); */
+    if (!e)
+        e = tryon_jobs_register(reg, a->cfg, a->db);
     return e;
 }
 

@@ -6,8 +6,8 @@ upload a dev photo (raw and multipart), the analysis fields (faces, landmarks,
 pose, quality, face shape, millimetres with the scale assumption), GET by the
 owner and 404 for anyone else, metadata stripped from the stored photo with
 the orientation kept, recommendations, the 400/413/415/422 errors, DELETE
-(photo gone from the object store), expiry (invisible at once, swept by
-`framefit tryon-expire`). Skips (77) without the dev photos."""
+(photo gone from the object store), expiry (invisible at once, swept by the
+recurring job "tryon.expire" and by `framefit tryon-expire`). Skips (77) without the dev photos."""
 import argparse
 import hashlib
 import json
@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -309,9 +310,14 @@ def run(framefit, db_url, faces_dir):
         check_problem(s.request("GET", BASE + "/" + exp_id, headers=OWNER), 404)
         check_problem(s.request("GET", BASE + "/" + exp_id + "/recommendations", headers=OWNER),
                       404)
-        out = s.run_cmd("tryon-expire").stdout
-        assert "deleted 1 expired session" in out, out
-        assert len(objects(s)) == n_objects - 1
+        # the recurring job "tryon.expire", run now through the jobs test route
+        r = s.request("POST", "/__test/jobs", {"type": "tryon.expire"})
+        assert r.status == 200, r
+        deadline = time.time() + 60
+        while len(objects(s)) != n_objects - 1 and time.time() < deadline:
+            time.sleep(0.1)
+        assert len(objects(s)) == n_objects - 1, "tryon.expire did not sweep"
+        assert sql_count(s, "SELECT COUNT(*) FROM tryon_sessions WHERE id = '%s'" % exp_id) == 0
         sql(s, "UPDATE tryon_sessions SET expires_at = 1")
         out = s.run_cmd("tryon-expire").stdout
         assert "deleted 1 expired session" in out, out  # the PNG one
@@ -335,6 +341,20 @@ def sql(s, statement):
     else:
         subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", statement], check=True,
                        stdout=subprocess.DEVNULL)
+
+
+def sql_count(s, query):
+    url = s.env.get("FRAMEFIT_DATABASE_URL") or ("sqlite://" + os.path.join(s.data_dir,
+                                                                             "framefit.db"))
+    if url.startswith("sqlite://"):
+        import sqlite3
+        con = sqlite3.connect(url[len("sqlite://"):], timeout=30)
+        n = con.execute(query).fetchone()[0]
+        con.close()
+        return n
+    out = subprocess.run(["psql", "-qtA", url, "-c", query], check=True, capture_output=True,
+                         text=True).stdout
+    return int(out.strip())
 
 
 def main():
