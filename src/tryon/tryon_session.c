@@ -282,6 +282,16 @@ static enum ff_err insert_row(struct tryon *t, const char *id, const struct tryo
     return e;
 }
 
+/* After a failed insert: deletes the photo unless another row names it. */
+static void drop_unused(struct tryon *t, const char *key)
+{
+    struct db_tx tx = DB_TX_INIT;
+    if (!db_begin(t->db, &tx) && !tryon_lock_objects(t->db, tx.conn) &&
+        !tryon_release_object(t, tx.conn, key) && db_commit(&tx))
+        ff_log(FF_LOG_WARN, "tryon", "could not commit the release of an unused photo");
+    db_tx_release(&tx);
+}
+
 /* Runs the pipeline on a decoded image and builds the analysis document. */
 static json_t *analyse(const struct vis_result *vr, json_t **geom, const char **shape)
 {
@@ -369,8 +379,11 @@ enum ff_err tryon_session_create(struct tryon *t, const struct tryon_owner *who,
     }
     if (!e)
         e = store_put(t->store, clean, clen, type, key);
-    if (!e)
+    if (!e) {
         e = insert_row(t, id, who, key, type, img.w, img.h, shape, gtext, text, now, exp_ms);
+        if (e)
+            drop_unused(t, key);
+    }
     if (!e) {
         tryon_ensure_object(t, clean, clen, type, key);
         ff_log(FF_LOG_INFO, "tryon", "session created: faces=%zu shape=%s bytes=%zu",
