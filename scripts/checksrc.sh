@@ -6,7 +6,7 @@
 #     free memory a library allocated with malloc);
 #   * module boundaries (STYLE.md 2.2): <microhttpd.h> only in src/http/server.c and
 #     src/http/ws.c, <sqlite3.h> only in src/db/sqlite*.c, <libpq-fe.h> only in
-#     src/db/pg*.c, and src/vision includes nothing of http, db, curl or catalog.
+#     src/db/pg*.c, and src/vision and src/render include nothing of http, db, curl or catalog.
 # Prints one line per finding; exits 1 if there is any.
 set -u
 ROOT=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -36,9 +36,9 @@ $hits" ;;
     case "$f" in src/db/pg*) ;; *)
         [ -n "$(inc '(libpq-fe|postgresql/libpq-fe)\.h')" ] && report "$f: includes <libpq-fe.h> (only src/db/pg*.c)" ;;
     esac
-    case "$f" in src/vision/*)
+    case "$f" in src/vision/*|src/render/*)
         [ -n "$(inc '(http/|db/|catalog/|curl/|microhttpd|sqlite3|libpq)')" ] &&
-            report "$f: vision must not include http, db, catalog or curl headers" ;;
+            report "$f: vision and render must not include http, db, catalog or curl headers" ;;
     esac
 done
 [ $bad -eq 0 ] && echo "checksrc: $(echo "$files" | wc -l) files clean"

@@ -6,10 +6,13 @@ set -eu
 PKGS="build-essential cmake pkg-config clang llvm libclang-rt-14-dev git curl ca-certificates
 libmicrohttpd-dev libwslay-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
 libsodium-dev libcurl4-openssl-dev libhiredis-dev libjpeg62-turbo-dev libpng-dev libexif-dev
-postgresql postgresql-client redis-server libdlib-data"
+postgresql postgresql-client redis-server libdlib-data
+libwebp-dev"
+# libwebp-dev: the try-on render endpoint offers format=webp (issue 8), libwebp encodes it.
 
 # Only for tests and benchmarks (oracles, linters, load drivers).
-TEST_PKGS="libdlib-dev prometheus wrk valgrind python3"
+TEST_PKGS="libdlib-dev prometheus wrk valgrind python3 chromium chromium-driver"
+# chromium + chromium-driver: tests/browser drives the try-on page headless (WebDriver).
 
 want="$PKGS"
 case "${1:-}" in

@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"restore", cmd_restore, "replace the database with the backup in SRC"},
     {"worker", cmd_worker, "run background job workers (no HTTP) on the database"},
     {"vision", cmd_vision, "face detection and landmarks from the command line"},
+    {"frames", cmd_frames, "draw the try-on frames (generate PNGs, try one on a photo)"},
     {"tryon-expire", cmd_tryon_expire, "delete expired try-on sessions (photos, renders)"},
     {"version", cmd_version, "print the version and exit"},
 };

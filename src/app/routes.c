@@ -6,6 +6,7 @@
  * router and the document list the same routes). */
 #include "app/app.h"
 #include "catalog/catalog_http.h"
+#include "render_http/render_http.h"
 #include "tryon/tryon.h"
 
 enum ff_err app_register_routes(struct http_router *r, struct app *a)
@@ -15,5 +16,9 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
         e = cat_http_register(r, a->catalog_cache);
     if (!e)
         e = tryon_http_register(r, a->tryon);
+    if (!e)
+        e = render_http_register(r, a->tryon);
+    if (!e)
+        e = page_http_register(r);
     return e;
 }

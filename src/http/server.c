@@ -255,7 +255,8 @@ static void finish(struct ctx *c)
     add_header(r, "X-Content-Type-Options", "nosniff");
     add_header(r, "X-Frame-Options", "DENY");
     add_header(r, "Referrer-Policy", "no-referrer");
-    add_header(r, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    if (!http_resp_get_header(resp, "Content-Security-Policy")) /* the page sets its own */
+        add_header(r, "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
     if (resp->status == 405 || (req->method == HTTP_OPTIONS && resp->status == 204)) {
         char allow[96];
         http_methods_format(c->match.allowed | HTTP_OPTIONS, allow, sizeof allow);
