@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config clang llvm libclang-rt-14-dev git curl ca-certificates
 libmicrohttpd-dev libwslay-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
-libsodium-dev libcurl4-openssl-dev libhiredis-dev libjpeg62-turbo-dev libpng-dev libexif-dev
+libsodium-dev librhonabwy-dev libcurl4-openssl-dev libhiredis-dev libjpeg62-turbo-dev libpng-dev libexif-dev
 postgresql postgresql-client redis-server libdlib-data
 libwebp-dev"
 # libwebp-dev: the try-on render endpoint offers format=webp (issue 8), libwebp encodes it.

@@ -29,6 +29,7 @@ struct ff_secret;
 struct jobs_registry;
 struct jobs_pool;
 struct tryon;
+struct acc;
 
 struct app {
     const struct ff_config *cfg;
@@ -37,6 +38,7 @@ struct app {
     struct ff_secret *secret; /* the master key (core/secret.h); opened by serve */
     struct tryon *tryon; /* try-on service (tryon/tryon.h): object store + vision engine;
                             opened by serve after storage, NULL for --print-routes */
+    struct acc *accounts; /* accounts/accounts.h; opened by serve (NULL for --print-routes) */
     /* FRAMEFIT_PUBLIC_URL, or http://BIND:PORT once the server listens (no
      * trailing '/'). Modules may keep this pointer; read it when building links. */
     char public_url[2048];

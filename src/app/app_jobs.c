@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accounts/accounts.h"
 #include "app/app.h"
 #include "core/log.h"
 #include "db/db.h"
@@ -23,6 +24,8 @@ static enum ff_err register_modules(struct jobs_registry *reg, struct app *a)
 {
     enum ff_err e = jobs_register_builtin(reg, (int64_t)a->cfg->jobs_keep_done_h * 3600000);
     /* modules: one line each, e.g. if (!e) e = mail_jobs_register(reg, ...); */
+    if (!e)
+        e = acc_jobs_register(reg);
     if (!e)
         e = tryon_jobs_register(reg, a->cfg, a->db);
     return e;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app/app.h"
+#include "accounts/accounts.h"
 #include "app/commands.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -29,6 +30,7 @@ static void usage(FILE *out)
             "Configuration comes from the environment only.\n\n"
             "Options:\n"
             "  --print-routes  print \"METHOD PATTERN\" for every route and exit\n"
+            "  --print-access  print \"METHOD PATTERN ACCESS\" (public, user, staff, admin)\n"
             "  -h, --help      this help\n\n");
     ff_config_print_help(out);
 }
@@ -53,7 +55,15 @@ static enum ff_err build_router(struct app *a, struct http_builtin *b,
     return FF_OK;
 }
 
-static int print_routes(struct app *a, struct http_builtin *b)
+static const char *access_of(unsigned flags)
+{
+    return flags & HTTP_ROUTE_ADMIN   ? "admin"
+           : flags & HTTP_ROUTE_STAFF ? "staff"
+           : flags & HTTP_ROUTE_AUTH  ? "user"
+                                      : "public";
+}
+
+static int print_routes(struct app *a, struct http_builtin *b, int access)
 {
     struct http_router *r;
     if (build_router(a, b, &r)) {
@@ -64,7 +74,8 @@ static int print_routes(struct app *a, struct http_builtin *b)
         const struct http_route *rt = http_router_at(r, i);
         for (unsigned m = 1; m <= HTTP_OPTIONS; m <<= 1)
             if ((rt->methods & m) && m != HTTP_HEAD)
-                printf("%s %s\n", http_method_name((enum http_method)m), rt->pattern);
+                printf("%s %s%s%s\n", http_method_name((enum http_method)m), rt->pattern,
+                       access ? " " : "", access ? access_of(rt->flags) : "");
     }
     http_router_free(r);
     return 0;
@@ -102,6 +113,13 @@ static int serve(struct app *a, struct http_builtin *b)
     }
     if (cfg->public_url[0])
         snprintf(a->public_url, sizeof a->public_url, "%s", cfg->public_url);
+    struct acc_opts ao = {.db = a->db, .secret = a->secret, .cfg = cfg,
+                          .public_url = a->public_url};
+    if (acc_new(&ao, &a->accounts, why, sizeof why)) {
+        ff_log(FF_LOG_ERROR, "app", "accounts: %s", why);
+        fprintf(stderr, "framefit serve: accounts: %s\n", why);
+        goto out;
+    }
     if (app_jobs_open(a, why, sizeof why)) { /* job handlers (app_jobs.c) */
         ff_log(FF_LOG_ERROR, "app", "%s", why);
         goto out;
@@ -120,6 +138,9 @@ static int serve(struct app *a, struct http_builtin *b)
         .timeout_s = cfg->request_timeout_s,
         .cors_origins = cfg->cors_origins,
         .admin_token = cfg->admin_token,
+        .heavy_workers = cfg->hash_workers ? cfg->hash_workers : (cores > 1 ? cores / 2 : 1),
+        .auth = acc_authenticate,
+        .auth_ud = a->accounts,
     };
     s = http_server_new(&o, r);
     if (!s)
@@ -141,9 +162,9 @@ static int serve(struct app *a, struct http_builtin *b)
     }
     ff_config_describe(cfg, why, sizeof why);
     ff_log(FF_LOG_INFO, "app", "config %s", why);
-    ff_log(FF_LOG_INFO, "app", "listening on http://%s%s%s:%d/ threads=%d workers=%d",
+    ff_log(FF_LOG_INFO, "app", "listening on http://%s%s%s:%d/ threads=%d workers=%d hash_workers=%d",
            strchr(cfg->bind, ':') ? "[" : "", cfg->bind, strchr(cfg->bind, ':') ? "]" : "",
-           http_server_port(s), o.threads, o.workers);
+           http_server_port(s), o.threads, o.workers, o.heavy_workers);
 
     int sig = 0;
     sigwait(&sigs, &sig);
@@ -164,6 +185,8 @@ out:
     http_router_free(r);
     tryon_close(a->tryon);
     a->tryon = NULL;
+    acc_free(a->accounts);
+    a->accounts = NULL;
     app_storage_close(a);
     ff_secret_free(a->secret);
     a->secret = NULL;
@@ -178,8 +201,8 @@ int cmd_serve(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        if (!strcmp(argv[i], "--print-routes")) {
-            want_routes = 1;
+        if (!strcmp(argv[i], "--print-routes") || !strcmp(argv[i], "--print-access")) {
+            want_routes = argv[i][8] == 'a' ? 2 : 1;
             continue;
         }
         fprintf(stderr, "framefit serve: unknown option '%s' (see --help)\n", argv[i]);
@@ -197,7 +220,7 @@ int cmd_serve(int argc, char **argv)
     struct app a = {.cfg = cfg};
     struct http_builtin b = {.ready = app_storage_ready, .ready_ud = &a,
                              .openapi = ff_openapi_json, .openapi_len = ff_openapi_json_len};
-    int rc = want_routes ? print_routes(&a, &b) : serve(&a, &b);
+    int rc = want_routes ? print_routes(&a, &b, want_routes == 2) : serve(&a, &b);
     ff_config_free(cfg);
     return rc;
 }

@@ -5,6 +5,7 @@
  * and document each route in openapi/openapi.json (a test checks that the
  * router and the document list the same routes). */
 #include "app/app.h"
+#include "accounts/accounts.h"
 #include "catalog/catalog_http.h"
 #include "render_http/render_http.h"
 #include "tryon/tryon.h"
@@ -20,5 +21,7 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
         e = render_http_register(r, a->tryon);
     if (!e)
         e = page_http_register(r);
+    if (!e)
+        e = acc_http_register(r, a->accounts);
     return e;
 }

@@ -119,6 +119,26 @@ static const char *check_public_url(const char *v)
     return NULL;
 }
 
+static const char *check_rate(const char *v)
+{
+    const char *slash = strchr(v, '/');
+    if (!slash || slash == v || !slash[1])
+        return "must be RATE/BURST, two integers such as 10/20";
+    for (const char *p = v; *p; p++)
+        if (p != slash && !isdigit((unsigned char)*p))
+            return "must be RATE/BURST, two integers such as 10/20";
+    if (v[0] != '0' && slash[1] == '0' && !slash[2])
+        return "BURST must be at least 1 when RATE is not 0";
+    return NULL;
+}
+
+static const char *check_redis_url(const char *v)
+{
+    if (v[0] && strncmp(v, "redis://", 8))
+        return "must start with redis://";
+    return NULL;
+}
+
 static const char *check_queues(const char *v)
 {
     for (const char *p = v; *p; p++)
@@ -201,6 +221,28 @@ static const struct cfg_row rows[] = {
      "base URL shoppers reach, for links in emails (default http://BIND:PORT)"},
     {"FRAMEFIT_ADMIN_TOKEN", CFG_STR, OFF(admin_token), "", 0, 512, check_token, true,
      "static bearer token for staff endpoints (empty = staff endpoints refuse); secret"},
+    {"FRAMEFIT_PASSWORD_OPSLIMIT", CFG_INT, OFF(password_opslimit), "2", 2, 20, NULL, false,
+     "Argon2id passes for password hashes (2 = libsodium interactive)"},
+    {"FRAMEFIT_PASSWORD_MEMLIMIT", CFG_SIZE, OFF(password_memlimit), "64M", 64 << 20,
+     (int64_t)4 << 30, NULL, false, "Argon2id memory per password hash (>= 64M; K/M suffixes)"},
+    {"FRAMEFIT_HASH_WORKERS", CFG_INT, OFF(hash_workers), "0", 0, 64, NULL, false,
+     "threads for password-hashing requests (0 = half the CPU cores, at least 1)"},
+    {"FRAMEFIT_ACCESS_TOKEN_TTL", CFG_INT, OFF(access_token_ttl_s), "900", 60, 86400, NULL,
+     false, "lifetime of access tokens (JWT) in seconds"},
+    {"FRAMEFIT_REFRESH_TOKEN_TTL", CFG_INT, OFF(refresh_token_ttl_s), "2592000", 3600,
+     31536000, NULL, false, "lifetime of a session (its refresh tokens) in seconds"},
+    {"FRAMEFIT_COOKIE_SECURE", CFG_BOOL, OFF(cookie_secure), "1", 0, 1, NULL, false,
+     "mark auth cookies Secure (0 only for plain-http development)"},
+    {"FRAMEFIT_REDIS_URL", CFG_STR, OFF(redis_url), "", 0, 1024, check_redis_url, true,
+     "redis://[:PASS@]HOST[:PORT][/DB]: share rate limits between instances (empty = per process)"},
+    {"FRAMEFIT_RATELIMIT_API", CFG_STR, OFF(ratelimit_api), "1000/2000", 3, 32, check_rate,
+     false, "general limit per client: RATE/BURST requests per second (0/0 = off)"},
+    {"FRAMEFIT_RATELIMIT_AUTH_IP", CFG_STR, OFF(ratelimit_auth_ip), "30/20", 3, 32, check_rate,
+     false, "auth endpoints per IP: RATE/BURST per minute (0/0 = off)"},
+    {"FRAMEFIT_RATELIMIT_AUTH_ACCOUNT", CFG_STR, OFF(ratelimit_auth_account), "10/10", 3, 32,
+     check_rate, false, "login and reset per account: RATE/BURST per minute (0/0 = off)"},
+    {"FRAMEFIT_RATELIMIT_LOOPBACK", CFG_BOOL, OFF(ratelimit_loopback), "0", 0, 1, NULL, false,
+     "1 = the general limit also applies to loopback clients (exempt by default)"},
 };
 
 #define NROWS (sizeof rows / sizeof rows[0])

@@ -44,6 +44,19 @@ struct ff_config {
     int jobs_keep_done_h;   /* FRAMEFIT_JOBS_KEEP_DONE_HOURS: prune age of done jobs */
     char *admin_token;      /* FRAMEFIT_ADMIN_TOKEN: "" disables staff endpoints;
                                a secret: never log it */
+    int password_opslimit;  /* FRAMEFIT_PASSWORD_OPSLIMIT: Argon2id passes (>= 2, interactive) */
+    size_t password_memlimit; /* FRAMEFIT_PASSWORD_MEMLIMIT: Argon2id memory (>= 64M) */
+    int hash_workers;       /* FRAMEFIT_HASH_WORKERS: threads for password hashing routes
+                               (0 = half the cores, at least 1) */
+    int access_token_ttl_s; /* FRAMEFIT_ACCESS_TOKEN_TTL: JWT lifetime (s) */
+    int refresh_token_ttl_s; /* FRAMEFIT_REFRESH_TOKEN_TTL: session lifetime (s) */
+    int cookie_secure;      /* FRAMEFIT_COOKIE_SECURE: Secure attribute on auth cookies */
+    char *redis_url;        /* FRAMEFIT_REDIS_URL: "" = in-process rate limits; a secret */
+    char *ratelimit_api;    /* FRAMEFIT_RATELIMIT_API: "RATE/BURST" per second per client */
+    char *ratelimit_auth_ip; /* FRAMEFIT_RATELIMIT_AUTH_IP: "RATE/BURST" per minute per IP */
+    char *ratelimit_auth_account; /* FRAMEFIT_RATELIMIT_AUTH_ACCOUNT: per minute per email */
+    int ratelimit_loopback; /* FRAMEFIT_RATELIMIT_LOOPBACK: 1 = general limit applies to
+                               loopback clients too */
     int threads;            /* FRAMEFIT_THREADS: I/O threads, 0 = one per core */
     int http_workers;       /* FRAMEFIT_HTTP_WORKERS: HTTP handler threads, 0 = 2 per core */
     char *secret_key;       /* FRAMEFIT_SECRET_KEY: "" or 64 hex digits; a secret (see

@@ -33,6 +33,7 @@ static const struct kind_row kinds[HTTP_PK_COUNT] = {
     [HTTP_PK_BAD_GATEWAY] = {502, TYPE_BASE "upstream", "Upstream service failed"},
     [HTTP_PK_UNAVAILABLE] = {503, TYPE_BASE "unavailable", "Service unavailable"},
     [HTTP_PK_TIMEOUT] = {504, TYPE_BASE "timeout", "Timed out"},
+    [HTTP_PK_TOO_MANY_REQUESTS] = {429, TYPE_BASE "too-many-requests", "Too many requests"},
 };
 
 enum http_problem_kind http_problem_kind_of(enum ff_err err)

@@ -29,6 +29,7 @@ enum http_problem_kind {
     HTTP_PK_BAD_GATEWAY,         /* 502 */
     HTTP_PK_UNAVAILABLE,         /* 503 */
     HTTP_PK_TIMEOUT,             /* 504 */
+    HTTP_PK_TOO_MANY_REQUESTS,   /* 429 (rate limits, lockout) */
     HTTP_PK_COUNT
 };
 

@@ -31,6 +31,8 @@
 #include "core/arena.h"
 #include "core/err.h"
 
+struct http_principal; /* http/auth.h */
+
 enum http_method {
     HTTP_GET = 1 << 0,
     HTTP_HEAD = 1 << 1,
@@ -74,7 +76,9 @@ struct http_req {
     size_t body_len;
     struct ff_arena *arena;    /* request memory, freed after the response */
     void *ud;                  /* the pointer given to http_route_add */
-    bool is_staff;             /* passed the admin token check (HTTP_ROUTE_STAFF) */
+    bool is_staff;             /* the caller has role staff or admin (http/auth.h) */
+    const char *client_ip;     /* the peer address ("127.0.0.1", "::1"), never NULL */
+    struct http_principal *principal; /* the caller; read it with http_principal() */
 
     /* problem details, filled by http_errf / http_field_error */
     enum ff_err err;

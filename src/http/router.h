@@ -10,8 +10,11 @@
  * with FF_EINVAL).
  *
  * Routes run on a worker thread (they may block on the database) unless
- * flagged HTTP_ROUTE_INLINE. HTTP_ROUTE_STAFF routes require
- * `Authorization: Bearer $FRAMEFIT_ADMIN_TOKEN`, checked before the handler. */
+ * flagged HTTP_ROUTE_INLINE, or on the separate small "heavy" pool when
+ * flagged HTTP_ROUTE_HEAVY (CPU-bound work such as password hashing, so it can
+ * never occupy the workers that serve everything else). Access flags
+ * (HTTP_ROUTE_AUTH, HTTP_ROUTE_STAFF, HTTP_ROUTE_ADMIN) are enforced before
+ * the handler; see http/auth.h. */
 #ifndef FF_HTTP_ROUTER_H
 #define FF_HTTP_ROUTER_H
 
@@ -22,9 +25,12 @@
 
 enum http_route_flags {
     HTTP_ROUTE_INLINE = 1 << 0,  /* cheap, never blocks: run on the I/O thread */
-    HTTP_ROUTE_STAFF = 1 << 1,   /* admin token required */
+    HTTP_ROUTE_STAFF = 1 << 1,   /* role staff or admin required (http/auth.h) */
     HTTP_ROUTE_NO_ETAG = 1 << 2, /* skip the automatic ETag / 304 */
     HTTP_ROUTE_HIDDEN = 1 << 3,  /* not in the OpenAPI document (e.g. /metrics is, so rare) */
+    HTTP_ROUTE_AUTH = 1 << 4,    /* any signed-in user required (http/auth.h) */
+    HTTP_ROUTE_ADMIN = 1 << 5,   /* role admin required (http/auth.h) */
+    HTTP_ROUTE_HEAVY = 1 << 6,   /* CPU-heavy: runs on the heavy pool (server.h) */
 };
 
 #define HTTP_MAX_PARAMS 8

@@ -27,10 +27,12 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "http/auth.h"
 #include "http/problem.h"
 #include "http/query.h"
 
 #define MAX_QUEUE 8192
+#define HEAVY_QUEUE 1024 /* beyond this, heavy requests get 503 at once */
 /* Per-connection buffer for the request head (and body reads). libmicrohttpd
  * 0.9.75 clears it between requests, so bigger costs throughput; heads larger
  * than this get 431. */
@@ -60,6 +62,21 @@ struct ctx {
     struct ctx *next;     /* worker queue */
 };
 
+/* A queue and its worker threads: the ordinary pool, and the small heavy
+ * pool for HTTP_ROUTE_HEAVY routes (so CPU-bound work such as password
+ * hashing never holds the workers everything else needs). */
+struct pool {
+    struct http_server *srv;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct ctx *qhead, *qtail;
+    size_t qlen, max_queue;
+    bool stopping;
+    pthread_t *workers;
+    int nworkers;
+    size_t busy;          /* handlers running on workers */
+};
+
 struct http_server {
     struct http_server_opts opts;
     const struct http_router *router;
@@ -70,15 +87,7 @@ struct http_server {
     bool cors_any;
     atomic_int draining;
     atomic_long inflight;
-
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct ctx *qhead, *qtail;
-    size_t qlen;
-    bool stopping;
-    pthread_t *workers;
-    int nworkers;
-    size_t busy;          /* handlers running on workers */
+    struct pool pool, heavy;
 };
 
 static uint64_t now_us(void)
@@ -349,28 +358,18 @@ static void set_early(struct ctx *c, enum http_problem_kind k, const char *detai
         c->must_close = true;
 }
 
-static bool staff_ok(struct ctx *c)
+static const char *client_ip(struct ctx *c)
 {
-    const char *tok = c->srv->opts.admin_token;
-    if (!tok[0]) {
-        set_early(c, HTTP_PK_FORBIDDEN,
-                  "staff endpoints are disabled: set FRAMEFIT_ADMIN_TOKEN", false);
-        return false;
-    }
-    const char *auth = http_header(&c->req, "Authorization");
-    if (auth && !strncasecmp(auth, "Bearer ", 7)) {
-        const char *given = auth + 7;
-        size_t gl = strlen(given), tl = strlen(tok);
-        unsigned char diff = (unsigned char)(gl != tl);
-        for (size_t i = 0; i < tl; i++) /* constant time in the token */
-            diff |= (unsigned char)(tok[i] ^ (i < gl ? given[i] : 0));
-        if (!diff) {
-            c->req.is_staff = true;
-            return true;
-        }
-    }
-    set_early(c, HTTP_PK_UNAUTHORIZED, "a valid staff bearer token is required", false);
-    return false;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char buf[INET6_ADDRSTRLEN] = "";
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, sizeof buf);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, sizeof buf);
+    const char *ip = buf[0] ? ff_arena_strdup(c->arena, buf) : NULL;
+    return ip ? ip : "unknown";
 }
 
 static void begin(struct ctx *c, const char *method)
@@ -379,6 +378,7 @@ static void begin(struct ctx *c, const char *method)
     struct hdr_scan h = {.c = c};
     MHD_get_connection_values(c->conn, MHD_HEADER_KIND, collect_header, &h);
     req->method_name = ff_arena_strdup(c->arena, method);
+    req->client_ip = client_ip(c);
     req->method = http_method_parse(method);
     const char *rid = http_header(req, "X-Request-Id");
     if (request_id_ok(rid)) {
@@ -469,8 +469,6 @@ static void begin(struct ctx *c, const char *method)
         req->params = c->match.params;
         req->nparams = c->match.nparams;
         req->ud = c->match.route->ud;
-        if (c->match.route->flags & HTTP_ROUTE_STAFF)
-            staff_ok(c);
     }
 }
 
@@ -502,7 +500,11 @@ static void run(struct ctx *c)
     } else {
         req->body = c->body.data ? c->body.data : "";
         req->body_len = c->body.len;
-        enum ff_err e = c->match.route->fn(req, &c->resp);
+        const struct http_route *rt = c->match.route;
+        enum ff_err e = http_auth_run(req, &c->resp, rt->flags, c->srv->opts.admin_token,
+                                      c->srv->opts.auth, c->srv->opts.auth_ud);
+        if (!e)
+            e = rt->fn(req, &c->resp);
         if (e && !req->err)
             req->err = e;
         if (e && c->resp.status && c->resp.status < 400) /* an error wins over a reply */
@@ -515,7 +517,7 @@ static void run(struct ctx *c)
 
 static void *worker_main(void *arg)
 {
-    struct http_server *s = arg;
+    struct pool *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->qhead && !s->stopping)
@@ -531,7 +533,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         /* under overload, a request that waited longer than the timeout is
          * answered 503 at once instead of adding more work */
-        if (now_us() - c->queued_us > (uint64_t)s->opts.timeout_s * 1000000u)
+        if (now_us() - c->queued_us > (uint64_t)s->srv->opts.timeout_s * 1000000u)
             set_early(c, HTTP_PK_UNAVAILABLE, "the server is overloaded; retry later", false);
         run(c);
         c->state = ST_READY;
@@ -543,10 +545,10 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-static bool enqueue(struct http_server *s, struct ctx *c)
+static bool enqueue(struct pool *s, struct ctx *c)
 {
     pthread_mutex_lock(&s->mu);
-    if (s->qlen >= MAX_QUEUE || s->stopping) {
+    if (s->qlen >= s->max_queue || s->stopping) {
         pthread_mutex_unlock(&s->mu);
         return false;
     }
@@ -644,7 +646,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         c->state = ST_WORK;
         MHD_suspend_connection(conn);
-        if (!enqueue(s, c)) {
+        bool heavy = c->match.route->flags & HTTP_ROUTE_HEAVY;
+        if (!enqueue(heavy ? &s->heavy : &s->pool, c)) {
             MHD_resume_connection(conn);
             set_early(c, HTTP_PK_UNAVAILABLE, "the server is overloaded; retry later", false);
             c->state = ST_READY;
@@ -714,6 +717,27 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
+static void pool_init(struct pool *p, struct http_server *s, size_t max_queue)
+{
+    p->srv = s;
+    p->max_queue = max_queue;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+}
+
+static enum ff_err pool_start(struct pool *p, int n)
+{
+    p->workers = ff_calloc((size_t)n, sizeof *p->workers);
+    if (!p->workers)
+        return FF_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        if (pthread_create(&p->workers[i], NULL, worker_main, p))
+            return FF_EINTERNAL;
+        p->nworkers = i + 1;
+    }
+    return FF_OK;
+}
+
 struct http_server *http_server_new(const struct http_server_opts *opts,
                                     const struct http_router *router)
 {
@@ -726,8 +750,8 @@ struct http_server *http_server_new(const struct http_server_opts *opts,
     s->opts.admin_token = ff_strdup(opts->admin_token ? opts->admin_token : "");
     s->opts.cors_origins = ff_strdup(opts->cors_origins ? opts->cors_origins : "");
     s->metrics = http_metrics_new(http_router_count(router));
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
+    pool_init(&s->pool, s, MAX_QUEUE);
+    pool_init(&s->heavy, s, HEAVY_QUEUE);
     if (!s->opts.bind || !s->opts.admin_token || !s->opts.cors_origins || !s->metrics ||
         parse_origins(s, s->opts.cors_origins)) {
         http_server_free(s);
@@ -741,6 +765,8 @@ struct http_server *http_server_new(const struct http_server_opts *opts,
         s->opts.threads = 1;
     if (s->opts.workers < 1)
         s->opts.workers = 1;
+    if (s->opts.heavy_workers < 1)
+        s->opts.heavy_workers = 1;
     return s;
 }
 
@@ -763,16 +789,11 @@ enum ff_err http_server_start(struct http_server *s)
         ff_log(FF_LOG_ERROR, "http", "bad bind address %s", s->opts.bind);
         return FF_EINVAL;
     }
-    s->nworkers = s->opts.workers;
-    s->workers = ff_calloc((size_t)s->nworkers, sizeof *s->workers);
-    if (!s->workers)
-        return FF_ENOMEM;
-    for (int i = 0; i < s->nworkers; i++) {
-        if (pthread_create(&s->workers[i], NULL, worker_main, s)) {
-            s->nworkers = i;
-            return FF_EINTERNAL;
-        }
-    }
+    enum ff_err pe = pool_start(&s->pool, s->opts.workers);
+    if (!pe)
+        pe = pool_start(&s->heavy, s->opts.heavy_workers);
+    if (pe)
+        return pe;
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->opts.threads, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -795,7 +816,7 @@ int http_server_port(const struct http_server *s) { return s->port; }
 
 struct http_metrics *http_server_metrics(struct http_server *s) { return s->metrics; }
 
-static void stop_workers(struct http_server *s)
+static void stop_pool(struct pool *s)
 {
     pthread_mutex_lock(&s->mu);
     s->stopping = true;
@@ -804,6 +825,12 @@ static void stop_workers(struct http_server *s)
     for (int i = 0; i < s->nworkers; i++)
         pthread_join(s->workers[i], NULL);
     s->nworkers = 0;
+}
+
+static void stop_workers(struct http_server *s)
+{
+    stop_pool(&s->pool);
+    stop_pool(&s->heavy);
 }
 
 int http_server_shutdown(struct http_server *s, int timeout_s)
@@ -832,17 +859,20 @@ void http_server_free(struct http_server *s)
 {
     if (!s)
         return;
-    if (s->daemon || s->nworkers)
+    if (s->daemon || s->pool.nworkers || s->heavy.nworkers)
         http_server_shutdown(s, 0);
     for (char **o = s->origins; o && *o; o++)
         ff_free(*o);
     ff_free(s->origins);
-    ff_free(s->workers);
+    ff_free(s->pool.workers);
+    ff_free(s->heavy.workers);
     ff_free((char *)s->opts.bind);
     ff_free((char *)s->opts.admin_token);
     ff_free((char *)s->opts.cors_origins);
     http_metrics_free(s->metrics);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->pool.mu);
+    pthread_cond_destroy(&s->pool.cv);
+    pthread_mutex_destroy(&s->heavy.mu);
+    pthread_cond_destroy(&s->heavy.cv);
     ff_free(s);
 }

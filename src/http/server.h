@@ -11,7 +11,8 @@
  * request-smuggling shapes (duplicate Content-Length, Content-Length with
  * Transfer-Encoding, unknown transfer codings) with 400 and closes; caps the
  * body (413); answers 404/405 (with Allow), CORS preflights and OPTIONS;
- * checks the admin token of HTTP_ROUTE_STAFF routes (401/403); renders
+ * runs the authenticator and the route's access flags (http/auth.h: 401/403)
+ * on the handler's thread, just before the handler; renders
  * problems; adds security headers, CORS headers and, on GET 200, an ETag
  * (304 on If-None-Match); records metrics; and writes one JSON access line
  * per request. */
@@ -21,6 +22,7 @@
 #include <stddef.h>
 
 #include "core/err.h"
+#include "http/auth.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
@@ -32,7 +34,10 @@ struct http_server_opts {
     size_t max_body_bytes;     /* 413 above this */
     int timeout_s;             /* idle connection timeout */
     const char *cors_origins;  /* "", "*" or comma-separated origins */
-    const char *admin_token;   /* "" = staff routes refuse (403) */
+    const char *admin_token;   /* break-glass admin bearer token; "" = none (http/auth.h) */
+    int heavy_workers;         /* threads for HTTP_ROUTE_HEAVY routes, >= 1 */
+    http_auth_fn auth;         /* identifies callers (http/auth.h); NULL = anonymous only */
+    void *auth_ud;
 };
 
 struct http_server;
