@@ -211,7 +211,9 @@ static void add_cors(struct ctx *c, struct MHD_Response *r)
     if (!origin_allowed(c->srv, origin))
         return;
     add_header(r, "Access-Control-Allow-Origin", c->srv->cors_any ? "*" : origin);
-    add_header(r, "Access-Control-Expose-Headers", "ETag, Location, X-Request-Id");
+    add_header(r, "Access-Control-Expose-Headers",
+               "ETag, Location, X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, "
+               "RateLimit-Reset");
 }
 
 /* Turns c->resp into an MHD response (any thread). */
@@ -483,7 +485,7 @@ static void answer_options(struct ctx *c)
         if (http_resp_header(&c->resp, "Access-Control-Allow-Methods", allow) ||
             http_resp_header(&c->resp, "Access-Control-Allow-Headers",
                              "Authorization, Content-Type, If-Match, If-None-Match, "
-                             "X-Request-Id") ||
+                             "X-Request-Id, X-CSRF-Token, X-Anonymous-Id") ||
             http_resp_header(&c->resp, "Access-Control-Max-Age", "600"))
             c->req.err = FF_ENOMEM, c->resp.status = 0;
     }
@@ -684,13 +686,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         ff_json_escape(eroute, sizeof eroute,
                        route == SIZE_MAX ? "unmatched" : c->match.route->pattern, (size_t)-1);
         ff_json_escape(emeth, sizeof emeth, meth, (size_t)-1);
+        char who[48] = ""; /* the caller: a user id (never an email or a token) */
+        const struct http_principal *p = c->req.principal;
+        if (p && p->break_glass)
+            snprintf(who, sizeof who, ",\"auth\":\"break-glass\"");
+        else if (p && p->user_id)
+            snprintf(who, sizeof who, ",\"user_id\":%lld", (long long)p->user_id);
         int n = snprintf(line, sizeof line,
                          "{\"time\":\"%s\",\"level\":\"info\",\"module\":\"http\","
                          "\"msg\":\"request\",\"req_id\":\"%s\",\"method\":\"%s\","
                          "\"route\":\"%s\",\"status\":%d,\"bytes\":%zu,"
-                         "\"duration_ms\":%.3f%s}",
+                         "\"duration_ms\":%.3f%s%s}",
                          t, c->req.id ? c->req.id : "-", emeth, eroute, status,
-                         status ? c->resp.body_len : 0, (double)dur / 1000.0,
+                         status ? c->resp.body_len : 0, (double)dur / 1000.0, who,
                          toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
                                                                      : ",\"aborted\":true");
         if (n > 0)

@@ -414,6 +414,9 @@ def t_request_log_is_clean(s):
     for secret in [PW, "reset phrase works", "a new long phrase", "alice@example.com", "tom@example.com",
                    "Bearer ", BREAK_GLASS, "refresh_token", "eyJ"]:
         assert secret not in log, "the log contains %r" % secret
+    reqs = [l for l in s.log_lines() if l.get("msg") == "request"]
+    assert any(l.get("auth") == "break-glass" for l in reqs)
+    assert any(isinstance(l.get("user_id"), int) for l in reqs)
 
 
 def t_audit_log(c, s, db_url):
