@@ -7,12 +7,15 @@ PKGS="build-essential cmake pkg-config clang llvm libclang-rt-14-dev git curl ca
 libmicrohttpd-dev libwslay-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev
 libsodium-dev librhonabwy-dev libcurl4-openssl-dev libhiredis-dev libjpeg62-turbo-dev libpng-dev libexif-dev
 postgresql postgresql-client redis-server libdlib-data
-libwebp-dev"
+libwebp-dev libssl-dev"
 # libwebp-dev: the try-on render endpoint offers format=webp (issue 8), libwebp encodes it.
+# libssl-dev: OpenSSL's libcrypto verifies the SendGrid (ECDSA P-256) and SNS (RSA)
+# webhook signatures in src/mail; libsodium has neither algorithm.
 
 # Only for tests and benchmarks (oracles, linters, load drivers).
-TEST_PKGS="libdlib-dev prometheus wrk valgrind python3 chromium chromium-driver"
+TEST_PKGS="libdlib-dev prometheus wrk valgrind python3 chromium chromium-driver python3-aiosmtpd"
 # chromium + chromium-driver: tests/browser drives the try-on page headless (WebDriver).
+# python3-aiosmtpd: the SMTP stand-in of the email tests (tests/smtp).
 
 want="$PKGS"
 case "${1:-}" in

@@ -115,6 +115,84 @@ static enum ff_err delete_me(struct http_req *req, struct http_resp *resp)
     return e;
 }
 
+/* ---- /me/sessions ---------------------------------------------------------- */
+
+static enum ff_err get_sessions(struct http_req *req, struct http_resp *resp)
+{
+    struct acc *a = req->ud;
+    const struct http_principal *p = http_principal(req);
+    enum ff_err e = need_user(req, p);
+    if (e)
+        return e;
+    struct db_conn *c = NULL;
+    struct db_rows *rows = NULL;
+    json_t *items = json_array();
+    e = items ? db_acquire(a->db, &c) : FF_ENOMEM;
+    if (!e)
+        e = db_query(c,
+                     "SELECT id, device, ip, user_agent, created_at, last_used_at FROM sessions"
+                     " WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2"
+                     " ORDER BY last_used_at DESC LIMIT 100",
+                     (struct db_param[]){DB_I64(p->user_id), DB_I64(db_now_ms())}, 2, &rows);
+    bool has;
+    while (!e && !(e = db_next(rows, &has)) && has) {
+        const char *sid = db_col_text(rows, 0, NULL);
+        json_array_append_new(
+            items, json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:b}", "id", sid, "device",
+                             db_col_text(rows, 1, NULL), "ip", db_col_text(rows, 2, NULL),
+                             "user_agent", db_col_text(rows, 3, NULL), "created_at",
+                             (json_int_t)db_col_i64(rows, 4), "last_used_at",
+                             (json_int_t)db_col_i64(rows, 5), "current",
+                             p->session_id && !strcmp(p->session_id, sid)));
+    }
+    db_rows_free(rows);
+    db_release(c);
+    if (e) {
+        json_decref(items);
+        return e;
+    }
+    if ((e = http_resp_header(resp, "Cache-Control", "no-store"))) {
+        json_decref(items);
+        return e;
+    }
+    return http_reply_json(resp, 200, json_pack("{s:o}", "items", items));
+}
+
+static enum ff_err delete_session(struct http_req *req, struct http_resp *resp)
+{
+    struct acc *a = req->ud;
+    const struct http_principal *p = http_principal(req);
+    const char *sid = http_param(req, "id");
+    enum ff_err e = need_user(req, p);
+    if (e)
+        return e;
+    if (!sid || strlen(sid) >= ACC_SID_LEN)
+        return http_errf(req, FF_ENOTFOUND, "no such session");
+    struct db_tx tx = DB_TX_INIT;
+    int64_t n = 0;
+    e = db_begin(a->db, &tx);
+    if (!e)
+        e = db_query_i64(tx.conn,
+                         "SELECT count(*) FROM sessions WHERE id = $1 AND user_id = $2"
+                         " AND revoked_at IS NULL",
+                         (struct db_param[]){DB_TEXT(sid), DB_I64(p->user_id)}, 2, &n);
+    if (!e && !n)
+        e = http_errf(req, FF_ENOTFOUND, "no such session");
+    if (!e)
+        e = acc__revoke(tx.conn, p->user_id, sid, "revoked-by-user");
+    json_t *d = json_pack("{s:s}", "session", sid);
+    if (!e)
+        e = acc__audit(tx.conn, req, "session_revoked", p->user_id, p->user_id, d);
+    json_decref(d);
+    if (!e)
+        e = db_commit(&tx);
+    db_tx_release(&tx);
+    acc__scache_forget_all(a);
+    if (!e)
+        http_reply_empty(resp, 204);
+    return e;
+}
+
 /* ---- admin: users --------------------------------------------------------- */
 
 static enum ff_err get_users(struct http_req *req, struct http_resp *resp)
@@ -342,6 +420,12 @@ enum ff_err acc_http_register(struct http_router *r, struct acc *a)
     if (!e)
         e = http_route_add(r, HTTP_DELETE, "/api/v1/me", delete_me, a,
                            HTTP_ROUTE_AUTH | HTTP_ROUTE_HEAVY | ne);
+    if (!e)
+        e = http_route_add(r, HTTP_GET, "/api/v1/me/sessions", get_sessions, a,
+                           HTTP_ROUTE_AUTH | ne);
+    if (!e)
+        e = http_route_add(r, HTTP_DELETE, "/api/v1/me/sessions/{id}", delete_session, a,
+                           HTTP_ROUTE_AUTH | ne);
     if (!e)
         e = http_route_add(r, HTTP_GET, "/api/v1/admin/users", get_users, a,
                            HTTP_ROUTE_ADMIN | ne);

@@ -6,6 +6,7 @@
 
 #include "accounts/acc_int.h"
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "http/problem.h"
 #include "http/router.h"
@@ -110,6 +111,7 @@ enum ff_err acc__limit(struct acc *a, struct http_req *req, struct http_resp *re
     rl_take(a->rl, p, key, &r);
     if (r.allowed)
         return headers ? set_rl_headers(resp, &r) : FF_OK;
+    atomic_fetch_add(&a->n_limited, 1);
     char ra[24];
     snprintf(ra, sizeof ra, "%d", r.retry_after_s);
     enum ff_err e = set_rl_headers(resp, &r);
@@ -203,6 +205,47 @@ enum ff_err acc_authenticate(void *ud, struct http_req *req, struct http_resp *r
             return e;
     }
     return FF_OK;
+}
+
+/* ---- metrics -------------------------------------------------------------- */
+
+void acc_metrics(struct ff_buf *out, void *ud)
+{
+    struct acc *a = ud;
+    if (!a)
+        return;
+    uint64_t nr, nl, ne;
+    rl_stats(a->rl, &nr, &nl, &ne);
+    enum ff_err e = ff_buf_appendf(
+        out,
+        "# HELP framefit_logins_total Sign-in attempts by outcome.\n"
+        "# TYPE framefit_logins_total counter\n"
+        "framefit_logins_total{result=\"success\"} %llu\n"
+        "framefit_logins_total{result=\"failure\"} %llu\n"
+        "framefit_logins_total{result=\"locked\"} %llu\n"
+        "# HELP framefit_token_refreshes_total Refresh tokens exchanged (rotations).\n"
+        "# TYPE framefit_token_refreshes_total counter\n"
+        "framefit_token_refreshes_total %llu\n"
+        "# HELP framefit_token_reuse_total Rotated refresh tokens presented again (session revoked).\n"
+        "# TYPE framefit_token_reuse_total counter\n"
+        "framefit_token_reuse_total %llu\n"
+        "# HELP framefit_rate_limited_total Requests refused with 429 by a rate limit.\n"
+        "# TYPE framefit_rate_limited_total counter\n"
+        "framefit_rate_limited_total %llu\n"
+        "# HELP framefit_ratelimit_decisions_total Bucket decisions by where they were made.\n"
+        "# TYPE framefit_ratelimit_decisions_total counter\n"
+        "framefit_ratelimit_decisions_total{backend=\"redis\"} %llu\n"
+        "framefit_ratelimit_decisions_total{backend=\"local\"} %llu\n"
+        "# HELP framefit_ratelimit_redis_errors_total Redis failures (then decided locally).\n"
+        "# TYPE framefit_ratelimit_redis_errors_total counter\n"
+        "framefit_ratelimit_redis_errors_total %llu\n",
+        (unsigned long long)atomic_load(&a->n_login_ok),
+        (unsigned long long)atomic_load(&a->n_login_fail),
+        (unsigned long long)atomic_load(&a->n_login_locked),
+        (unsigned long long)atomic_load(&a->n_refresh), (unsigned long long)atomic_load(&a->n_reuse),
+        (unsigned long long)atomic_load(&a->n_limited), (unsigned long long)nr,
+        (unsigned long long)nl, (unsigned long long)ne);
+    (void)e; /* a full buffer truncates the page; the next scrape retries */
 }
 
 /* ---- command line ---------------------------------------------------------- */

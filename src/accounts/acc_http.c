@@ -334,8 +334,10 @@ static enum ff_err post_login(struct http_req *req, struct http_resp *resp)
     db_release(c); /* never hold a connection while hashing */
     if (e || (found && found != FF_ENOTFOUND))
         return e ? e : found;
-    if (retry_s > 0)
+    if (retry_s > 0) {
+        atomic_fetch_add(&a->n_login_locked, 1);
         return locked_reply(req, resp, retry_s);
+    }
     bool rehash = false;
     bool ok = acc__pw_verify(a, found ? a->dummy_hash : u.hash, pw, pwl, &rehash) && !found &&
               !u.disabled_at;
@@ -354,13 +356,16 @@ static enum ff_err post_login(struct http_req *req, struct http_resp *resp)
             e = db_commit(&tx);
         db_tx_release(&tx);
         json_decref(d);
+        atomic_fetch_add(&a->n_login_fail, 1);
         return e ? e : bad_credentials(req);
     }
     e = login_commit(a, req, &u, key, str_field(body, "device", NULL), rehash, pw, pwl, sid,
                      refresh);
-    if (!e)
+    if (!e) {
+        atomic_fetch_add(&a->n_login_ok, 1);
         e = acc__reply_tokens(a, resp, &u, sid, refresh,
                               json_is_true(json_object_get(body, "cookie")));
+    }
     sodium_memzero(refresh, sizeof refresh);
     return e;
 }
@@ -433,6 +438,7 @@ static enum ff_err reuse_detected(struct acc *a, struct http_req *req, struct db
                                   const struct refresh_row *r)
 {
     json_t *d = json_pack("{s:s}", "session", r->sid);
+    atomic_fetch_add(&a->n_reuse, 1);
     enum ff_err e = acc__revoke(tx->conn, r->uid, r->sid, "token-reuse");
     if (!e)
         e = acc__audit(tx->conn, req, "token_reuse_detected", 0, r->uid, d);
@@ -500,8 +506,10 @@ out:
         http_problem_set(req, HTTP_PK_UNAUTHORIZED, "the refresh token is invalid or expired");
         return FF_EAUTH;
     }
-    if (!e)
+    if (!e) {
+        atomic_fetch_add(&a->n_refresh, 1);
         e = acc__reply_tokens(a, resp, &u, r.sid, fresh, want_cookie);
+    }
     sodium_memzero(fresh, sizeof fresh);
     return e;
 }

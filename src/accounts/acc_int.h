@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,6 +49,8 @@ struct acc {
     /* test routes: the last emails "sent", when FRAMEFIT_TEST_ROUTES=1 */
     pthread_mutex_t mail_mu;
     json_t *test_mail;   /* array of {to, template, vars} (newest last), or NULL */
+    /* counters for /metrics (acc_metrics) */
+    atomic_ullong n_login_ok, n_login_fail, n_login_locked, n_refresh, n_reuse, n_limited;
 };
 
 /* ---- password.c --------------------------------------------------------- */

@@ -67,6 +67,12 @@ enum ff_err acc_create_admin(struct acc *a, const char *email, const char *passw
  * have expired, then retire. Writes the new kid into kid (>= 32 bytes). */
 enum ff_err acc_keys_rotate(struct acc *a, char *kid, size_t len) FF_MUST_CHECK;
 
+/* /metrics collector (http/metrics.h): sign-ins by outcome, refreshes, token
+ * reuse, rate-limit refusals and the limiter's Redis/local decisions. ud is
+ * the struct acc. */
+struct ff_buf;
+void acc_metrics(struct ff_buf *out, void *ud);
+
 /* Registers the hourly job "accounts.cleanup" (expired sessions and email
  * tokens, stale lockout rows; never the audit log). Called from app_jobs.c. */
 struct jobs_registry;

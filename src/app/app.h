@@ -26,8 +26,10 @@
 struct db;
 struct cat_cache;
 struct ff_secret;
+struct idem;
 struct jobs_registry;
 struct jobs_pool;
+struct mail;
 struct tryon;
 struct acc;
 
@@ -36,6 +38,7 @@ struct app {
     struct db *db; /* set by app_storage_open; NULL for --print-routes */
     struct cat_cache *catalog_cache; /* idem (over db; disabled when configured so) */
     struct ff_secret *secret; /* the master key (core/secret.h); opened by serve */
+    struct idem *idem; /* Idempotency-Key store (idem/idem.h); NULL without storage */
     struct tryon *tryon; /* try-on service (tryon/tryon.h): object store + vision engine;
                             opened by serve after storage, NULL for --print-routes */
     struct acc *accounts; /* accounts/accounts.h; opened by serve (NULL for --print-routes) */
@@ -44,6 +47,7 @@ struct app {
     char public_url[2048];
     struct jobs_registry *jobs; /* job handlers (app_jobs.c); set by app_jobs_open */
     struct jobs_pool *jobs_pool; /* serve's job workers (NULL when FRAMEFIT_WORKERS=0) */
+    struct mail *mail; /* the email service (app_mail.c); NULL for --print-routes */
 };
 
 /* ---- app/app_storage.c ---------------------------------------------------- */
@@ -72,6 +76,14 @@ enum ff_err app_jobs_start(struct app *a, int workers, const char *queues, char 
 void app_jobs_close(struct app *a, int timeout_ms);
 /* Routes for tests only (FRAMEFIT_TEST_ROUTES=1): POST /__test/jobs enqueues. */
 enum ff_err app_jobs_test_routes(struct http_router *r, struct app *a) FF_MUST_CHECK;
+
+/* ---- app/app_mail.c ------------------------------------------------------ */
+
+/* Creates a->mail over a->db and a->secret (both open); idempotent. Writes a
+ * one-line reason into why on failure (a bad template, sender, key). */
+enum ff_err app_mail_open(struct app *a, char *why, size_t len) FF_MUST_CHECK;
+/* Frees a->mail (NULL-safe). */
+void app_mail_close(struct app *a);
 
 /* ---- app/routes.c --------------------------------------------------------- */
 

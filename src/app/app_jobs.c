@@ -15,8 +15,10 @@
 #include "core/log.h"
 #include "db/db.h"
 #include "http/validate.h"
+#include "idem/idem.h"
 #include "jobs/jobs.h"
 #include "tryon/tryon.h"
+#include "mail/mail.h"
 
 /* ---- every module's handlers ----------------------------------------------------- */
 
@@ -26,6 +28,10 @@ static enum ff_err register_modules(struct jobs_registry *reg, struct app *a)
     /* modules: one line each, e.g. if (!e) e = mail_jobs_register(reg, ...); */
     if (!e)
         e = acc_jobs_register(reg);
+    if (!e)
+        e = mail_jobs_register(reg, a->mail); /* a->mail: app_mail_open first */
+    if (!e && a->idem)
+        e = idem_jobs_register(a->idem, reg);
     if (!e)
         e = tryon_jobs_register(reg, a->cfg, a->db);
     return e;

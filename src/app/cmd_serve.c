@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/secret.h"
+#include "idem/idem.h"
 #include "db/db.h"
 #include "http/builtin.h"
 #include "http/router.h"
@@ -111,8 +112,17 @@ static int serve(struct app *a, struct http_builtin *b)
         fprintf(stderr, "framefit serve: try-on: %s\n", why);
         goto out;
     }
+    if (app_mail_open(a, why, sizeof why)) {
+        ff_log(FF_LOG_ERROR, "app", "%s", why);
+        fprintf(stderr, "framefit serve: %s\n", why);
+        goto out;
+    }
     if (cfg->public_url[0])
         snprintf(a->public_url, sizeof a->public_url, "%s", cfg->public_url);
+    if (idem_new(&a->idem, a->db, cfg->idempotency_ttl_s, 60)) {
+        ff_log(FF_LOG_ERROR, "app", "cannot set up Idempotency-Key storage");
+        goto out;
+    }
     struct acc_opts ao = {.db = a->db, .secret = a->secret, .cfg = cfg,
                           .public_url = a->public_url};
     if (acc_new(&ao, &a->accounts, why, sizeof why)) {
@@ -146,7 +156,8 @@ static int serve(struct app *a, struct http_builtin *b)
     if (!s)
         goto out;
     b->server = s;
-    if (http_metrics_add_collector(http_server_metrics(s), app_storage_metrics, a))
+    if (http_metrics_add_collector(http_server_metrics(s), app_storage_metrics, a) ||
+        http_metrics_add_collector(http_server_metrics(s), acc_metrics, a->accounts))
         goto out;
     if (http_server_start(s)) {
         fprintf(stderr, "framefit serve: cannot listen on %s port %d\n", cfg->bind, cfg->port);
@@ -183,6 +194,7 @@ out:
     app_jobs_close(a, 0);
     http_server_free(s);
     http_router_free(r);
+    app_mail_close(a);
     tryon_close(a->tryon);
     a->tryon = NULL;
     acc_free(a->accounts);
@@ -190,6 +202,8 @@ out:
     app_storage_close(a);
     ff_secret_free(a->secret);
     a->secret = NULL;
+    idem_free(a->idem);
+    a->idem = NULL;
     return status;
 }
 

@@ -90,6 +90,10 @@ static int run(struct app *a, const char *queues, int concurrency)
     }
     if (cfg->public_url[0])
         snprintf(a->public_url, sizeof a->public_url, "%s", cfg->public_url);
+    if (app_mail_open(a, why, sizeof why)) { /* the email.send handler's service */
+        fprintf(stderr, "framefit worker: %s\n", why);
+        goto out;
+    }
     if (app_jobs_open(a, why, sizeof why) || app_jobs_start(a, concurrency, queues, why, sizeof why)) {
         fprintf(stderr, "framefit worker: %s\n", why);
         goto out;
@@ -105,6 +109,7 @@ static int run(struct app *a, const char *queues, int concurrency)
     status = 0;
 out:
     app_jobs_close(a, 0);
+    app_mail_close(a);
     app_storage_close(a);
     ff_secret_free(a->secret);
     a->secret = NULL;

@@ -7,6 +7,8 @@
 #include "app/app.h"
 #include "accounts/accounts.h"
 #include "catalog/catalog_http.h"
+#include "mail/mail.h"
+#include "idem/idem.h"
 #include "render_http/render_http.h"
 #include "tryon/tryon.h"
 
@@ -23,5 +25,12 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
         e = page_http_register(r);
     if (!e)
         e = acc_http_register(r, a->accounts);
+    if (!e)
+        e = mail_http_register(r, a->mail);
+    if (!e && a->cfg->test_routes)
+        e = mail_http_register_test(r, a->mail);
+    /* last: every route flagged HTTP_ROUTE_IDEMPOTENT honours Idempotency-Key */
+    if (!e && a->idem)
+        e = idem_wrap_routes(a->idem, r);
     return e;
 }

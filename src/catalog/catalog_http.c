@@ -343,7 +343,8 @@ enum ff_err cat_http_register(struct http_router *r, struct cat_cache *cache)
     if (!e)
         e = http_route_add(r, HTTP_GET, "/api/v1/products/{ref}", h_get, cache, 0);
     if (!e)
-        e = http_route_add(r, HTTP_POST, "/api/v1/products", h_create, cache, HTTP_ROUTE_STAFF);
+        e = http_route_add(r, HTTP_POST, "/api/v1/products", h_create, cache,
+                           HTTP_ROUTE_STAFF | HTTP_ROUTE_IDEMPOTENT);
     if (!e)
         e = http_route_add(r, HTTP_PATCH, "/api/v1/products/{ref}", h_update, cache,
                            HTTP_ROUTE_STAFF);

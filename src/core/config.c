@@ -119,6 +119,24 @@ static const char *check_public_url(const char *v)
     return NULL;
 }
 
+static const char *check_smtp_url(const char *v)
+{
+    if (!*v)
+        return NULL;
+    if (strncmp(v, "smtp://", 7) && strncmp(v, "smtps://", 8))
+        return "must start with smtp:// or smtps://";
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+            return "must be printable ASCII without spaces";
+    return NULL;
+}
+
+static const char *check_smtp_tls(const char *v)
+{
+    return (!strcmp(v, "try") || !strcmp(v, "require") || !strcmp(v, "off"))
+               ? NULL : "must be try, require or off";
+}
+
 static const char *check_rate(const char *v)
 {
     const char *slash = strchr(v, '/');
@@ -173,6 +191,8 @@ static const struct cfg_row rows[] = {
      "largest accepted request body (bytes; K and M suffixes), larger gets 413"},
     {"FRAMEFIT_REQUEST_TIMEOUT", CFG_INT, OFF(request_timeout_s), "30", 1, 3600, NULL, false,
      "seconds a connection may stay idle or slow before it is closed"},
+    {"FRAMEFIT_IDEMPOTENCY_TTL", CFG_INT, OFF(idempotency_ttl_s), "86400", 60, 30 * 86400, NULL,
+     false, "seconds an Idempotency-Key's answer is kept for retries (default 24 h)"},
     {"FRAMEFIT_SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout_s), "10", 0, 600, NULL, false,
      "seconds to let in-flight requests finish on SIGTERM/SIGINT"},
     {"FRAMEFIT_WORKERS", CFG_INT, OFF(workers), "2", 0, 256, NULL, false,
@@ -219,6 +239,24 @@ static const struct cfg_row rows[] = {
      "64 hex digits: master key for signed links and tokens (empty = DATA_DIR/secret.key)"},
     {"FRAMEFIT_PUBLIC_URL", CFG_STR, OFF(public_url), "", 0, 2048, check_public_url, false,
      "base URL shoppers reach, for links in emails (default http://BIND:PORT)"},
+    {"FRAMEFIT_SMTP_URL", CFG_STR, OFF(smtp_url), "", 0, 2048, check_smtp_url, true,
+     "smtp://HOST:587 (STARTTLS) or smtps://HOST:465; empty = write mail to DATA_DIR/mail/*.eml"},
+    {"FRAMEFIT_SMTP_USER", CFG_STR, OFF(smtp_user), "", 0, 512, NULL, false,
+     "SMTP AUTH user (empty = no AUTH; SendGrid: apikey)"},
+    {"FRAMEFIT_SMTP_PASSWORD", CFG_STR, OFF(smtp_password), "", 0, 1024, NULL, true,
+     "SMTP AUTH password or API key; secret"},
+    {"FRAMEFIT_SMTP_TLS", CFG_STR, OFF(smtp_tls), "try", 0, 8, check_smtp_tls, false,
+     "STARTTLS on smtp://: try (use when offered), require, or off"},
+    {"FRAMEFIT_SMTP_TIMEOUT", CFG_INT, OFF(smtp_timeout_s), "60", 1, 600, NULL, false,
+     "seconds one SMTP delivery may take (connecting: at most 10)"},
+    {"FRAMEFIT_MAIL_FROM", CFG_STR, OFF(mail_from), "framefit <no-reply@localhost>", 3, 512,
+     NULL, false, "sender of outgoing email: addr or \"Name <addr>\""},
+    {"FRAMEFIT_MAIL_UNSUBSCRIBE_MAILTO", CFG_STR, OFF(mail_unsubscribe_mailto), "", 0, 254,
+     NULL, false, "address for the mailto: entry of List-Unsubscribe (empty = https link only)"},
+    {"FRAMEFIT_SENDGRID_WEBHOOK_KEY", CFG_STR, OFF(sendgrid_webhook_key), "", 0, 4096, NULL,
+     false, "SendGrid Event Webhook verification key (base64 DER); empty = endpoint refuses"},
+    {"FRAMEFIT_SES_TOPIC_ARNS", CFG_STR, OFF(ses_topic_arns), "", 0, 4096, NULL, false,
+     "comma-separated SNS topic ARNs accepted for SES notifications (empty = endpoint refuses)"},
     {"FRAMEFIT_ADMIN_TOKEN", CFG_STR, OFF(admin_token), "", 0, 512, check_token, true,
      "static bearer token for staff endpoints (empty = staff endpoints refuse); secret"},
     {"FRAMEFIT_PASSWORD_OPSLIMIT", CFG_INT, OFF(password_opslimit), "2", 2, 20, NULL, false,

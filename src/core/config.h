@@ -33,6 +33,7 @@ struct ff_config {
     char *cors_origins;     /* FRAMEFIT_CORS_ORIGINS: "" (none), "*" or comma list */
     size_t max_body_bytes;  /* FRAMEFIT_MAX_BODY_BYTES (accepts K/M suffix) */
     int request_timeout_s;  /* FRAMEFIT_REQUEST_TIMEOUT: idle connection timeout */
+    int idempotency_ttl_s;  /* FRAMEFIT_IDEMPOTENCY_TTL: Idempotency-Key retention */
     int shutdown_timeout_s; /* FRAMEFIT_SHUTDOWN_TIMEOUT: in-flight drain bound */
     int workers;            /* FRAMEFIT_WORKERS: job worker threads in serve (0 = none) */
     char *jobs_queues;      /* FRAMEFIT_JOBS_QUEUES: comma list ("" = all queues) */
@@ -62,6 +63,15 @@ struct ff_config {
     char *secret_key;       /* FRAMEFIT_SECRET_KEY: "" or 64 hex digits; a secret (see
                                core/secret.h, which falls back to DATA_DIR/secret.key) */
     char *public_url;       /* FRAMEFIT_PUBLIC_URL: "" = http://BIND:PORT; no trailing '/' */
+    char *smtp_url;         /* FRAMEFIT_SMTP_URL: "" = .eml files in DATA_DIR/mail; secret */
+    char *smtp_user;        /* FRAMEFIT_SMTP_USER: "" = no AUTH */
+    char *smtp_password;    /* FRAMEFIT_SMTP_PASSWORD: a secret */
+    char *smtp_tls;         /* FRAMEFIT_SMTP_TLS: "try", "require" or "off" */
+    int smtp_timeout_s;     /* FRAMEFIT_SMTP_TIMEOUT: one delivery */
+    char *mail_from;        /* FRAMEFIT_MAIL_FROM: "addr" or "Name <addr>" */
+    char *mail_unsubscribe_mailto; /* FRAMEFIT_MAIL_UNSUBSCRIBE_MAILTO: "" = none */
+    char *sendgrid_webhook_key;    /* FRAMEFIT_SENDGRID_WEBHOOK_KEY: base64 DER EC key */
+    char *ses_topic_arns;   /* FRAMEFIT_SES_TOPIC_ARNS: accepted SNS topics, comma list */
     int db_pool_size;       /* FRAMEFIT_DB_POOL_SIZE: PostgreSQL connections */
     int migrate_on_start;   /* FRAMEFIT_MIGRATE_ON_START: 0 or 1 */
     int test_routes;        /* FRAMEFIT_TEST_ROUTES: 1 adds the /__test/ routes (tests, bench) */

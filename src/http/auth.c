@@ -135,7 +135,9 @@ enum ff_err http_auth_run(struct http_req *req, struct http_resp *resp, unsigned
     if (admin_token && admin_token[0] && bearer && token_eq(bearer, admin_token)) {
         struct http_principal p = {.role = HTTP_ROLE_ADMIN, .break_glass = true};
         e = http_principal_set(req, &p);
-    } else if (fn) {
+    } else if (fn && !(route_flags & HTTP_ROUTE_INLINE)) {
+        /* inline routes run on an I/O thread: the authenticator may block
+         * (database, Redis), so they are served anonymously */
         e = fn(ud, req, resp, route_flags);
     }
     if (e)

@@ -11,7 +11,9 @@
  *   HTTP_ROUTE_STAFF           role staff or admin          401 anonymous, 403 customer
  *   HTTP_ROUTE_ADMIN           role admin                   401 anonymous, 403 customer/staff
  *
- * A 401 carries `WWW-Authenticate: Bearer realm="framefit"`. A handler reads
+ * A 401 carries `WWW-Authenticate: Bearer realm="framefit"`. HTTP_ROUTE_INLINE
+ * routes (run on an I/O thread) never call the authenticator, which may block:
+ * they see an anonymous principal (or break-glass) and must not need a role. A handler reads
  * the caller with http_principal(req), which never returns NULL:
  *
  *   const struct http_principal *p = http_principal(req);

@@ -34,6 +34,10 @@ static const struct kind_row kinds[HTTP_PK_COUNT] = {
     [HTTP_PK_UNAVAILABLE] = {503, TYPE_BASE "unavailable", "Service unavailable"},
     [HTTP_PK_TIMEOUT] = {504, TYPE_BASE "timeout", "Timed out"},
     [HTTP_PK_TOO_MANY_REQUESTS] = {429, TYPE_BASE "too-many-requests", "Too many requests"},
+    [HTTP_PK_IDEM_REUSE] = {422, TYPE_BASE "idempotency-key-reuse",
+                            "Idempotency-Key reused for a different request"},
+    [HTTP_PK_IDEM_IN_USE] = {409, TYPE_BASE "idempotency-key-in-use",
+                             "A request with this Idempotency-Key is in progress"},
 };
 
 enum http_problem_kind http_problem_kind_of(enum ff_err err)

@@ -30,6 +30,8 @@ enum http_problem_kind {
     HTTP_PK_UNAVAILABLE,         /* 503 */
     HTTP_PK_TIMEOUT,             /* 504 */
     HTTP_PK_TOO_MANY_REQUESTS,   /* 429 (rate limits, lockout) */
+    HTTP_PK_IDEM_REUSE,          /* 422 Idempotency-Key reused for another request */
+    HTTP_PK_IDEM_IN_USE,         /* 409 Idempotency-Key's first request still running */
     HTTP_PK_COUNT
 };
 

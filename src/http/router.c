@@ -243,6 +243,21 @@ enum ff_err http_router_match(const struct http_router *r, enum http_method meth
 
 size_t http_router_count(const struct http_router *r) { return r->n; }
 
+enum ff_err http_router_wrap(struct http_router *r, unsigned flags,
+                             enum ff_err (*wrap)(void *arg, http_handler_fn *fn, void **ud),
+                             void *arg)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        struct http_route *rt = &r->routes[i]->pub;
+        if ((rt->flags & flags) != flags)
+            continue;
+        enum ff_err e = wrap(arg, &rt->fn, &rt->ud);
+        if (e)
+            return e;
+    }
+    return FF_OK;
+}
+
 const struct http_route *http_router_at(const struct http_router *r, size_t i)
 {
     return i < r->n ? &r->routes[i]->pub : NULL;

@@ -31,6 +31,8 @@ enum http_route_flags {
     HTTP_ROUTE_AUTH = 1 << 4,    /* any signed-in user required (http/auth.h) */
     HTTP_ROUTE_ADMIN = 1 << 5,   /* role admin required (http/auth.h) */
     HTTP_ROUTE_HEAVY = 1 << 6,   /* CPU-heavy: runs on the heavy pool (server.h) */
+    HTTP_ROUTE_IDEMPOTENT = 1 << 7, /* a POST that creates: honours Idempotency-Key
+                                      (the app wraps these routes, see idem/idem.h) */
 };
 
 #define HTTP_MAX_PARAMS 8
@@ -81,6 +83,12 @@ enum ff_err http_route_set_max_body(struct http_router *r, unsigned methods, con
 size_t http_router_max_body(const struct http_router *r);
 
 size_t http_router_count(const struct http_router *r);
+/* Middleware: for every route with all `flags`, lets wrap() replace its
+ * handler and ud (wrap gets the current ones and may keep them). Stops at the
+ * first error. Call before the server starts. */
+enum ff_err http_router_wrap(struct http_router *r, unsigned flags,
+                             enum ff_err (*wrap)(void *arg, http_handler_fn *fn, void **ud),
+                             void *arg) FF_MUST_CHECK;
 const struct http_route *http_router_at(const struct http_router *r, size_t i);
 
 /* Writes "GET, HEAD, POST" for a method set into buf (always terminated). */

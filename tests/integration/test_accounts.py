@@ -183,6 +183,7 @@ def audit(s, event):
 
 
 def t_logout_and_logout_all(c):
+    s_ = c.s
     a = c.login_ok("alice@example.com")
     b = c.login_ok("alice@example.com")
     r = c.post("/api/v1/auth/logout", token=a["access_token"])
@@ -195,6 +196,20 @@ def t_logout_and_logout_all(c):
     r = c.post("/api/v1/auth/logout", {"refresh_token": d["refresh_token"]})
     assert r.status == 204
     assert c.post("/api/v1/auth/refresh", {"refresh_token": d["refresh_token"]}).status == 401
+    # sessions: listed with the current one marked; one can be signed out
+    r = c.get("/api/v1/me/sessions", token=b["access_token"])
+    items = r.json()["items"]
+    assert r.status == 200 and sum(i["current"] for i in items) == 1, r
+    assert {"id", "device", "ip", "user_agent", "created_at", "last_used_at"} <= set(items[0])
+    assert a["session_id"] not in [i["id"] for i in items]  # logged out above
+    e = c.login_ok("alice@example.com")
+    r = s_.request("DELETE", "/api/v1/me/sessions/" + e["session_id"],
+                   headers={"Authorization": "Bearer " + b["access_token"]})
+    assert r.status == 204, r
+    assert c.get("/api/v1/me", token=e["access_token"]).status == 401
+    r = s_.request("DELETE", "/api/v1/me/sessions/" + e["session_id"],
+                   headers={"Authorization": "Bearer " + b["access_token"]})
+    check_problem(r, 404)
     r = c.post("/api/v1/auth/logout-all", token=b["access_token"])
     assert r.status == 204
     assert c.get("/api/v1/me", token=b["access_token"]).status == 401
@@ -525,6 +540,11 @@ def main():
         t_profile_password_reset_delete(c, s)
         t_audit_log(c, s, db_url)
         t_request_log_is_clean(s)
+        m = s.request("GET", "/metrics").body.decode()
+        vals = dict(re.findall(r'^(framefit_(?:logins|token_reuse|token_refreshes)_total(?:\{[^}]*\})?) (\d+)$', m, re.M))
+        assert int(vals['framefit_logins_total{result="success"}']) > 10, vals
+        assert int(vals['framefit_logins_total{result="failure"}']) >= 2, vals
+        assert int(vals["framefit_token_reuse_total"]) >= 1 and int(vals["framefit_token_refreshes_total"]) >= 1, vals
     t_rate_limits_and_lockout(a.framefit, db_url)
     t_cli(a.framefit, db_url)
     print("accounts: all passed")

@@ -110,6 +110,11 @@ TEST(access_decisions)
     fake_err = FF_EFORBIDDEN;
     ASSERT_EQ(run(0, HTTP_ROLE_ADMIN, NULL), 429);
     fake_err = FF_OK;
+    /* inline routes never call the (possibly blocking) authenticator */
+    ASSERT_EQ(run(HTTP_ROUTE_INLINE, HTTP_ROLE_ADMIN, NULL), 200);
+    fake_err = FF_EFORBIDDEN;
+    ASSERT_EQ(run(HTTP_ROUTE_INLINE, HTTP_ROLE_ADMIN, NULL), 200);
+    fake_err = FF_OK;
     /* no authenticator at all: anonymous */
     struct http_req r = mkreq(NULL, 0);
     struct http_resp resp = {.arena = arena};
