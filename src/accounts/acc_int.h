@@ -116,6 +116,10 @@ enum ff_err acc__session_live(struct acc *a, const char *sid, int64_t uid,
 /* Drops cached state (after a revocation or role change on this instance). */
 void acc__scache_forget_all(struct acc *a);
 
+/* Compact JSON text of j in ff_malloc'd memory (whatever allocator jansson
+ * uses); caller ff_frees. NULL on OOM. */
+char *acc__json_text(const json_t *j);
+
 /* ---- audit.c ------------------------------------------------------------- */
 
 /* Appends one event (on c, inside the caller's transaction when there is

@@ -8,10 +8,23 @@
 #include "accounts/acc_int.h"
 #include "core/alloc.h"
 
+char *acc__json_text(const json_t *j)
+{
+    size_t n = json_dumpb(j, NULL, 0, JSON_COMPACT);
+    char *s = n ? ff_malloc(n + 1) : NULL;
+    if (s && json_dumpb(j, s, n, JSON_COMPACT) != n) {
+        ff_free(s);
+        return NULL;
+    }
+    if (s)
+        s[n] = '\0';
+    return s;
+}
+
 enum ff_err acc__audit(struct db_conn *c, struct http_req *req, const char *event,
                        int64_t actor, int64_t subject, json_t *detail)
 {
-    char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    char *d = detail ? acc__json_text(detail) : NULL;
     const char *ua = req ? http_header(req, "User-Agent") : NULL;
     size_t ual = ua ? strnlen(ua, 256) : 0;
     enum ff_err e = db_exec(

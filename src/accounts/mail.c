@@ -6,26 +6,40 @@
  *   security-notice  name, new_sign_in, password_changed, ip, time, device, link
  *   account-exists   name, link, ip, time   (someone registered with a taken address)
  *
- * acc__mail is the one place that hands a message over; it runs inside the
- * caller's transaction, so the email exists exactly when the change commits.
- * Until mail_enqueue (mail/mail.h) is on main it only logs the template name
- * (never the variables: they hold single-use links). With FRAMEFIT_TEST_ROUTES=1
- * messages are also kept for GET /__test/accounts/mail (tests). */
+ * acc__mail is the one place that hands a message over: mail_enqueue
+ * (mail/mail.h) on the caller's connection, inside its transaction, so the
+ * email (an "email.send" job) exists exactly when the change commits. Every
+ * message is essential (no unsubscribe; only a hard bounce stops it). The log
+ * gets the template name and a masked address, never the variables (they hold
+ * single-use links). With FRAMEFIT_TEST_ROUTES=1 messages are also kept for
+ * GET /__test/accounts/mail (tests). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "accounts/acc_int.h"
+#include "core/alloc.h"
 #include "core/log.h"
+#include "mail/mail.h"
 
 #define TEST_MAIL_KEEP 200
 
 enum ff_err acc__mail(struct acc *a, struct db_conn *c, const char *to, const char *tmpl,
                       json_t *vars)
 {
-    (void)c;
     char masked[ACC_EMAIL_MAX + 8];
     acc__email_mask(to, masked, sizeof masked);
+    char *v = acc__json_text(vars);
+    if (!v)
+        return FF_ENOMEM;
+    enum ff_err e = mail_enqueue(c, to, tmpl, "en", v, 1);
+    sodium_memzero(v, strlen(v));
+    ff_free(v);
+    if (e) {
+        ff_log(FF_LOG_ERROR, "accounts", "email %s to %s not queued: %s", tmpl, masked,
+               ff_err_str(e));
+        return e;
+    }
     ff_log(FF_LOG_INFO, "accounts", "email %s to %s queued", tmpl, masked);
     if (!a->test_mail)
         return FF_OK;

@@ -216,9 +216,10 @@ void rnd_face_scale(const struct rnd_face *in, double k, struct rnd_face *out)
     out->mm_per_px = in->mm_per_px / k;
 }
 
-enum ff_err rnd_render(const struct vis_image *photo, const struct rnd_frame_spec *spec,
-                       const struct rnd_face *face, int out_width, struct vis_image *out,
-                       char *err, size_t errlen)
+/* rnd_render and rnd_render_frame: exactly one of spec and given is set. */
+static enum ff_err render_any(const struct vis_image *photo, const struct rnd_frame_spec *spec,
+                              const struct rnd_frame *given, const struct rnd_face *face,
+                              int out_width, struct vis_image *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     if (!photo || !photo->data || photo->fmt != VIS_RGB8 || photo->w < 1 || photo->h < 1) {
@@ -231,7 +232,11 @@ enum ff_err rnd_render(const struct vis_image *photo, const struct rnd_frame_spe
             snprintf(err, errlen, "width must be 1..%d", RND_MAX_OUT_WIDTH);
         return FF_EINVAL;
     }
-    enum ff_err e = rnd_spec_check(spec, err, errlen);
+    enum ff_err e = FF_OK;
+    if (spec)
+        e = rnd_spec_check(spec, err, errlen);
+    else if (!given || !given->img.data || !(given->px_per_mm > 0))
+        e = FF_EINVAL;
     if (!e)
         e = rnd_face_check(face, err, errlen);
     if (e)
@@ -243,8 +248,9 @@ enum ff_err rnd_render(const struct vis_image *photo, const struct rnd_frame_spe
     double ppm = 1 / f.mm_per_px;
     /* a frame many times the photo's size is a measurement gone wrong (and work for
      * nothing): refuse it */
-    double frame_px = (2 * spec->lens_width_mm + spec->bridge_mm + 20) * ppm;
-    if (ppm < RND_MIN_PX_PER_MM || ppm > RND_MAX_PX_PER_MM || frame_px > 3.0 * (w > h ? w : h)) {
+    double width_mm = spec ? 2 * spec->lens_width_mm + spec->bridge_mm + 20 : given->width_mm;
+    if (ppm < RND_MIN_PX_PER_MM || ppm > RND_MAX_PX_PER_MM ||
+        width_mm * ppm > 3.0 * (w > h ? w : h)) {
         if (err && errlen)
             snprintf(err, errlen, "the face is too small or too large at this width");
         return FF_EINVAL;
@@ -257,17 +263,48 @@ enum ff_err rnd_render(const struct vis_image *photo, const struct rnd_frame_spe
     } else {
         e = rnd_resize(photo, w, h, out);
     }
-    struct rnd_frame fr;
-    if (!e)
+    struct rnd_frame fr = {0};
+    const struct rnd_frame *use = given;
+    if (!e && spec) {
         e = rnd_frame_generate(spec, ppm, &fr, err, errlen);
-    if (!e) {
-        e = rnd_compose(out, &fr, &f);
-        rnd_frame_release(&fr);
+        use = &fr;
+    } else if (!e && given->px_per_mm > 1.5 * ppm) {
+        e = rnd_frame_rescale(given, ppm, &fr); /* bilinear alone would alias */
+        use = &fr;
     }
+    if (!e)
+        e = rnd_compose(out, use, &f);
+    rnd_frame_release(&fr);
     if (e) {
         vis_image_release(out);
         if (err && errlen && e == FF_ENOMEM)
             snprintf(err, errlen, "out of memory rendering");
     }
     return e;
+}
+
+enum ff_err rnd_render(const struct vis_image *photo, const struct rnd_frame_spec *spec,
+                       const struct rnd_face *face, int out_width, struct vis_image *out,
+                       char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!spec) {
+        if (err && errlen)
+            snprintf(err, errlen, "no frame given");
+        return FF_EINVAL;
+    }
+    return render_any(photo, spec, NULL, face, out_width, out, err, errlen);
+}
+
+enum ff_err rnd_render_frame(const struct vis_image *photo, const struct rnd_frame *f,
+                             const struct rnd_face *face, int out_width, struct vis_image *out,
+                             char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!f) {
+        if (err && errlen)
+            snprintf(err, errlen, "no frame given");
+        return FF_EINVAL;
+    }
+    return render_any(photo, NULL, f, face, out_width, out, err, errlen);
 }

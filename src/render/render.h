@@ -104,6 +104,40 @@ void rnd_frame_release(struct rnd_frame *f);
  * NULL on allocation failure. */
 char *rnd_frame_anchors_json(const struct rnd_frame *f);
 
+struct rnd_face;
+
+/* ---- custom frame images (staff uploads) ------------------------------------- */
+
+#define RND_FRAME_PNG_MAX_W 4096
+#define RND_FRAME_PNG_MAX_H 2048
+
+/* Decodes a PNG with an alpha channel (or tRNS) into straight RGBA8 (*out->data is
+ * ff_malloc'd; the caller frees it or hands it to rnd_frame_from_rgba). Errors:
+ * FF_EUNSUPPORTED not a PNG / odd layout, FF_EINVAL no alpha, FF_ECORRUPT damaged or
+ * truncated, FF_ETOOBIG (libpng's limits: RND_FRAME_PNG_MAX_W x _H) reported as
+ * corrupt, FF_ENOMEM. err (may be NULL) gets a sentence. */
+enum ff_err rnd_png_rgba_decode(const void *buf, size_t len, struct rnd_rgba *out, char *err,
+                                size_t errlen) FF_MUST_CHECK;
+
+/* A frame from an uploaded image and its lens centres (raster coordinates, level):
+ * the scale is their distance over lens_sep_mm (lens width + bridge of the product),
+ * the origin their midpoint. Takes the pixels of *img on success (img zeroed).
+ * FF_EINVAL with a sentence for anchors outside the image, not level, too close. */
+enum ff_err rnd_frame_from_rgba(struct rnd_rgba *img, const double lens_left[2],
+                                const double lens_right[2], double lens_sep_mm,
+                                struct rnd_frame *out, char *err, size_t errlen) FF_MUST_CHECK;
+
+/* f resampled to px_per_mm (Catmull-Rom in premultiplied linear light, anchors
+ * scaled), e.g. a large uploaded frame drawn small. *out caller-owned. */
+enum ff_err rnd_frame_rescale(const struct rnd_frame *f, double px_per_mm,
+                              struct rnd_frame *out) FF_MUST_CHECK;
+
+/* The whole render with a given frame instead of a generated one: like rnd_render,
+ * but f (at any scale; resampled when it is much larger than needed) is placed. */
+enum ff_err rnd_render_frame(const struct vis_image *photo, const struct rnd_frame *f,
+                             const struct rnd_face *face, int out_width, struct vis_image *out,
+                             char *err, size_t errlen) FF_MUST_CHECK;
+
 /* Where the face is, from the try-on analysis (tryon/tryon.h: struct tryon_geom). */
 struct rnd_face {
     double eye_a[2], eye_b[2]; /* the two eye centres in photo pixels, either order */

@@ -12,31 +12,19 @@
 #include "http/router.h"
 #include "render/render.h"
 #include "render_http/render_http.h"
+#include "render_http/render_http_int.h"
 #include "store/store.h"
 #include "tryon/tryon.h"
 #include "vision/decode.h"
 #include "vision/image_ops.h"
 #include "vision/sha256.h"
 
-#define SKU_MAX 64
 
 struct params {
     const char *sku;
     enum rnd_format fmt;
     int64_t width; /* 0 = default */
 };
-
-static int sku_ok(const char *s)
-{
-    size_t n = 0;
-    for (; s[n]; n++) {
-        char c = s[n];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.'))
-            return 0;
-    }
-    return n >= 1 && n <= SKU_MAX;
-}
 
 /* Query parameters: variant (required), format, width; anything else is refused so
  * a typo does not silently give a different picture. */
@@ -58,9 +46,9 @@ static enum ff_err parse_params(struct http_req *req, struct params *p)
     p->sku = http_query(req, "variant");
     if (!p->sku)
         bad = http_field_error(req, "variant", "required: the SKU of the frame variant") != FF_OK;
-    else if (!sku_ok(p->sku))
+    else if (!rhttp_sku_ok(p->sku))
         bad = http_field_error(req, "variant", "must be 1..%d characters of A-Z a-z 0-9 . _ -",
-                               SKU_MAX) != FF_OK;
+                               RHTTP_SKU_MAX) != FF_OK;
     const char *f = http_query(req, "format");
     if (f && !(p->fmt = rnd_format_parse(f)))
         bad = http_field_error(req, "format", "must be jpeg, png or webp") != FF_OK;
@@ -70,58 +58,13 @@ static enum ff_err parse_params(struct http_req *req, struct params *p)
     return bad ? FF_EINVAL : FF_OK;
 }
 
-struct variant {
-    int64_t product_id, version;
-    char shape[32], colour[48];
-    struct rnd_frame_spec spec;
-};
-
-/* The variant's frame from the catalog tables (read only). */
-static enum ff_err load_variant(struct db *db, const char *sku, struct variant *v)
-{
-    struct db_conn *c = NULL;
-    struct db_rows *r = NULL;
-    bool has = false;
-    enum ff_err e = db_acquire(db, &c);
-    if (!e)
-        e = db_query(c,
-                     "SELECT p.id, p.version, p.shape, v.colour, p.lens_width_mm, "
-                     "p.lens_height_mm, p.bridge_mm, p.temple_mm FROM variants v "
-                     "JOIN products p ON p.id = v.product_id "
-                     "WHERE v.sku = $1 AND p.deleted_at IS NULL",
-                     (struct db_param[]){DB_TEXT(sku)}, 1, &r);
-    if (!e)
-        e = db_next(r, &has);
-    if (!e && !has)
-        e = FF_ENOTFOUND;
-    if (!e) {
-        const char *shape = db_col_text(r, 2, NULL), *colour = db_col_text(r, 3, NULL);
-        v->product_id = db_col_i64(r, 0);
-        v->version = db_col_i64(r, 1);
-        snprintf(v->shape, sizeof v->shape, "%s", shape ? shape : "");
-        snprintf(v->colour, sizeof v->colour, "%s", colour ? colour : "");
-        v->spec.shape = -1;
-        for (int s = 0; s < RND_SHAPE_COUNT; s++)
-            if (!strcmp(rnd_shape_name(s), v->shape))
-                v->spec.shape = s;
-        v->spec.colour = v->colour;
-        v->spec.lens_width_mm = (double)db_col_i64(r, 4);
-        v->spec.lens_height_mm = (double)db_col_i64(r, 5);
-        v->spec.bridge_mm = (double)db_col_i64(r, 6);
-        v->spec.temple_mm = (double)db_col_i64(r, 7);
-    }
-    db_rows_free(r);
-    db_release(c);
-    return e;
-}
-
-static void cache_key(const struct tryon_geom *g, const struct params *p, const struct variant *v,
+static void cache_key(const struct tryon_geom *g, const struct params *p, const struct rhttp_variant *v,
                       int width, char hex[65])
 {
     char in[512];
-    int n = snprintf(in, sizeof in, "render|v%d|%s|%s|%lld.%lld|%s|%d", RND_VERSION,
+    int n = snprintf(in, sizeof in, "render|v%d|%s|%s|%lld.%lld|%s|%s|%d", RND_VERSION,
                      g->photo_key, p->sku, (long long)v->product_id, (long long)v->version,
-                     rnd_format_name(p->fmt), width);
+                     v->custom ? v->object_key : "generated", rnd_format_name(p->fmt), width);
     struct vis_sha256 s;
     uint8_t d[32];
     vis_sha256_init(&s);
@@ -277,7 +220,7 @@ static enum ff_err load_photo(struct http_req *req, struct tryon *t, const struc
 
 /* Decodes the stored photo and draws the frame; *out (len bytes) is ff_malloc'd. */
 static enum ff_err make_render(struct http_req *req, struct tryon *t, const struct tryon_geom *g,
-                               const struct variant *v, const struct params *p, int width,
+                               const struct rhttp_variant *v, const struct params *p, int width,
                                uint8_t **out, size_t *len)
 {
     struct vis_image img = {0}, drawn = {0};
@@ -291,7 +234,18 @@ static enum ff_err make_render(struct http_req *req, struct tryon *t, const stru
                             g->yaw_deg, g->pitch_deg, g->roll_deg, g->mm_per_px}, scaled;
     rnd_face_scale(&face, k, &scaled);
     char why[200] = "";
-    e = rnd_render(&img, &v->spec, &scaled, 0, &drawn, why, sizeof why);
+    if (v->custom) {
+        struct rnd_frame f;
+        e = rhttp_custom_frame(tryon_store(t), v, &f);
+        if (!e) {
+            e = rnd_render_frame(&img, &f, &scaled, 0, &drawn, why, sizeof why);
+            rnd_frame_release(&f);
+        } else if (e != FF_ENOMEM) {
+            e = http_errf(req, FF_EINTERNAL, "variant %s: its frame image is unusable", p->sku);
+        }
+    } else {
+        e = rnd_render(&img, &v->spec, &scaled, 0, &drawn, why, sizeof why);
+    }
     vis_image_release(&img);
     if (e == FF_EINVAL)
         return http_errf(req, FF_EINVAL, "cannot draw this frame on this photo: %s", why);
@@ -322,13 +276,13 @@ static enum ff_err get_render(struct http_req *req, struct http_resp *resp)
         return e;
     if (!g->has_face)
         return http_errf(req, FF_EINVAL, "no face was found in this photo to place frames on");
-    struct variant v;
-    e = load_variant(tryon_db(t), p.sku, &v);
+    struct rhttp_variant v;
+    e = rhttp_load_variant(tryon_db(t), p.sku, &v);
     if (e == FF_ENOTFOUND)
         return http_errf(req, FF_ENOTFOUND, "no frame variant with SKU %s", p.sku);
     if (e)
         return e;
-    if (v.spec.shape < 0 || rnd_spec_check(&v.spec, NULL, 0))
+    if (!v.custom && (v.spec.shape < 0 || rnd_spec_check(&v.spec, NULL, 0)))
         return http_errf(req, FF_EINVAL, "variant %s has no drawable frame", p.sku);
     int width = p.width ? (int)p.width : RENDER_HTTP_DEFAULT_WIDTH;
     if (width > g->width)
@@ -376,5 +330,9 @@ static enum ff_err get_render(struct http_req *req, struct http_resp *resp)
 
 enum ff_err render_http_register(struct http_router *r, struct tryon *t)
 {
-    return http_route_add(r, HTTP_GET, "/api/v1/tryon/sessions/{id}/render", get_render, t, 0);
+    enum ff_err e =
+        http_route_add(r, HTTP_GET, "/api/v1/tryon/sessions/{id}/render", get_render, t, 0);
+    if (!e)
+        e = frame_http_register(r, t);
+    return e;
 }

@@ -23,7 +23,8 @@ struct tryon;
 /* Cache-Control max-age of renders (seconds). */
 #define RENDER_HTTP_MAX_AGE 86400
 
-/* Registers the render route over t (NULL only to list routes: --print-routes). */
+/* Registers the render route and the frame image routes (frame_http.c: PUT/DELETE
+ * staff, GET public /api/v1/frames/{sku}/image) over t (NULL only to list routes). */
 enum ff_err render_http_register(struct http_router *r, struct tryon *t) FF_MUST_CHECK;
 
 /* Registers GET / and GET /static/{name}. */

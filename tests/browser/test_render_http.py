@@ -127,11 +127,76 @@ def test_render(s):
     check("PNG" not in log and "JFIF" not in log, "no image bytes in the log")
 
 
+TOKEN = "t" * 40
+
+
+def ring_frame(w=400, h=140):
+    """Two thick red rings centred at (100, 70) and (300, 70), transparent elsewhere."""
+    def px(x, y):
+        for cx in (100, 300):
+            d = ((x + 0.5 - cx) ** 2 + (y + 0.5 - 70) ** 2) ** 0.5
+            if 45 <= d <= 60:
+                return (220, 20, 20, 255)
+        return (0, 0, 0, 0)
+    return fx.png_rgba(w, h, px)
+
+
+def test_custom_frames(s):
+    sku = fx.some_skus(s.data_dir, 2)[1]
+    path = "/api/v1/frames/%s/image" % sku
+    q = "?lens_left=100,70&lens_right=300,70"
+    staff = {"Authorization": "Bearer " + TOKEN, "Content-Type": "image/png"}
+    png = ring_frame()
+    render = "/api/v1/tryon/sessions/%s/render?variant=%s&format=png&width=320" % (SID, sku)
+    before = get(s, render)
+    check(before.status == 200, "generated render", before)
+
+    r = s.request("GET", path)
+    check(r.status == 200 and r.header("content-type") == "image/png", "generated frame image", r)
+    check('"lens_left"' in r.header("x-frame-anchors"), "anchors header", r.headers)
+    r = s.request("PUT", path + q, body=png, headers={"Content-Type": "image/png"})
+    check(r.status == 401, "staff only", r)
+    r = s.request("PUT", path + q, body=png, headers=dict(staff, **{"Content-Type": "image/jpeg"}))
+    check(r.status == 415, "PNG only", r)
+    rgb = fx.png_rgb(40, 20, lambda x, y: (1, 2, 3))
+    for body, query, field in ((rgb, q, None), (b"\x89PNG\r\n\x1a\n" + b"x" * 40, q, None),
+                               (png[:len(png) // 2], q, None), (png, "?lens_left=100,70", "lens_right"),
+                               (png, "?lens_left=a,b&lens_right=300,70", "lens_left"),
+                               (png, "?lens_left=100,70&lens_right=900,70", None),
+                               (png, "?lens_left=100,70&lens_right=300,130", None)):
+        r = s.request("PUT", path + query, body=body, headers=staff)
+        check(r.status == 422, "422 for a bad frame upload %s" % query, r)
+        if field:
+            check(field in [e["field"] for e in r.json().get("errors", [])], "names " + field, r)
+    r = s.request("PUT", "/api/v1/frames/NO-SUCH-SKU/image" + q, body=png, headers=staff)
+    check(r.status == 404, "unknown SKU", r)
+
+    r = s.request("PUT", path + q, body=png, headers=staff)
+    check(r.status == 200 and r.json()["width"] == 400, "custom frame stored", r)
+    key = r.json()["object_key"]
+    check(os.path.exists(fx.object_path(s.data_dir, key)), "PNG in the object store")
+    r = s.request("GET", path)
+    check(r.status == 200 and fx.png_size(r.body) == (400, 140), "custom frame served", r)
+    after = get(s, render)
+    check(after.status == 200 and after.header("x-render-cache") == "miss", "new render", after)
+    check(after.header("etag") != before.header("etag") and after.body != before.body,
+          "the custom frame is drawn")
+    r = s.request("DELETE", path, headers={"Authorization": "Bearer " + TOKEN})
+    check(r.status == 204, "deleted", r)
+    check(not os.path.exists(fx.object_path(s.data_dir, key)), "unused PNG removed")
+    r = s.request("DELETE", path, headers={"Authorization": "Bearer " + TOKEN})
+    check(r.status == 404, "nothing left to delete", r)
+    again = get(s, render)
+    check(again.header("etag") == before.header("etag") and again.body == before.body,
+          "back to the generated frame")
+
+
 def main():
     framefit = sys.argv[1]
-    with Server(framefit, seed=True) as s:
+    with Server(framefit, seed=True, env={"FRAMEFIT_ADMIN_TOKEN": TOKEN}) as s:
         test_page(s)
         test_render(s)
+        test_custom_frames(s)
     print("ok")
 
 

@@ -27,6 +27,22 @@ def png_rgb(w, h, pixel):
             + chunk(b"IDAT", zlib.compress(bytes(raw), 6)) + chunk(b"IEND", b""))
 
 
+def png_rgba(w, h, pixel):
+    """A PNG of w x h RGBA pixels (straight alpha); pixel(x, y) -> (r, g, b, a)."""
+    raw = bytearray()
+    for y in range(h):
+        raw.append(0)
+        for x in range(w):
+            raw.extend(pixel(x, y))
+
+    def chunk(kind, data):
+        c = struct.pack(">I", len(data)) + kind + data
+        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(bytes(raw), 6)) + chunk(b"IEND", b""))
+
+
 def png_size(data):
     assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:16]
     return struct.unpack(">II", data[16:24])
