@@ -87,7 +87,7 @@ static enum ff_err delete_me(struct http_req *req, struct http_resp *resp)
     json_t *body;
     struct acc_user u;
     enum ff_err e = need_user(req, p);
-    if (e || (e = http_json_body(req, &delete_me_schema, &body)) ||
+    if (e || (e = acc__secret_body(req, &delete_me_schema, &body)) ||
         (e = load_user(a, p->user_id, &u)))
         return e;
     json_t *pw = json_object_get(body, "password");

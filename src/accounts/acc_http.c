@@ -122,7 +122,7 @@ static enum ff_err post_register(struct http_req *req, struct http_resp *resp)
     json_t *body;
     char email[ACC_EMAIL_MAX + 1], hash[crypto_pwhash_STRBYTES], tok[ACC_TOKEN_B64];
     enum ff_err e = limit_ip(a, req, resp);
-    if (e || (e = http_json_body(req, &register_schema, &body)))
+    if (e || (e = acc__secret_body(req, &register_schema, &body)))
         return e;
     e = email_field(req, body, email);
     if (new_password_field(req, body, "password", e ? NULL : email) || e)
@@ -185,7 +185,7 @@ static enum ff_err post_verify(struct http_req *req, struct http_resp *resp)
     struct acc *a = req->ud;
     json_t *body;
     enum ff_err e = limit_ip(a, req, resp);
-    if (e || (e = http_json_body(req, &token_schema, &body)))
+    if (e || (e = acc__secret_body(req, &token_schema, &body)))
         return e;
     struct db_tx tx = DB_TX_INIT;
     int64_t uid = 0;
@@ -315,7 +315,7 @@ static enum ff_err post_login(struct http_req *req, struct http_resp *resp)
     json_t *body;
     char email[ACC_EMAIL_MAX + 1], key[ACC_HASH_HEX], sid[ACC_SID_LEN], refresh[ACC_TOKEN_B64];
     enum ff_err e = limit_ip(a, req, resp);
-    if (e || (e = http_json_body(req, &login_schema, &body)))
+    if (e || (e = acc__secret_body(req, &login_schema, &body)))
         return e;
     if ((e = email_field(req, body, email)))
         return e;
@@ -386,7 +386,7 @@ static enum ff_err refresh_token_of(struct http_req *req, const char **tok, bool
     *cookie = false;
     *want_cookie = false;
     if (req->body_len) {
-        enum ff_err e = http_json_body(req, &refresh_schema, &body);
+        enum ff_err e = acc__secret_body(req, &refresh_schema, &body);
         if (e)
             return e;
         *want_cookie = json_is_true(json_object_get(body, "cookie"));
@@ -636,7 +636,7 @@ static enum ff_err post_change_password(struct http_req *req, struct http_resp *
     const struct http_principal *p = http_principal(req);
     json_t *body;
     enum ff_err e = need_user(req, p);
-    if (e || (e = limit_ip(a, req, resp)) || (e = http_json_body(req, &change_schema, &body)))
+    if (e || (e = limit_ip(a, req, resp)) || (e = acc__secret_body(req, &change_schema, &body)))
         return e;
     struct db_conn *c = NULL;
     struct acc_user u;
@@ -724,7 +724,7 @@ static enum ff_err post_reset(struct http_req *req, struct http_resp *resp)
     struct acc *a = req->ud;
     json_t *body;
     enum ff_err e = limit_ip(a, req, resp);
-    if (e || (e = http_json_body(req, &reset_schema, &body)))
+    if (e || (e = acc__secret_body(req, &reset_schema, &body)))
         return e;
     size_t nl;
     const char *npw = str_field(body, "new_password", &nl);

@@ -13,6 +13,7 @@
 #include "accounts/ratelimit.h"
 #include "db/db.h"
 #include "http/req.h"
+#include "http/validate.h"
 
 #define ACC_ISSUER "framefit"
 #define ACC_AUDIENCE "framefit-api"
@@ -178,6 +179,12 @@ enum ff_err acc__set_cookies(struct acc *a, struct http_resp *resp, const char *
  * csrf_token (+ cookies)}. */
 enum ff_err acc__reply_tokens(struct acc *a, struct http_resp *resp, const struct acc_user *u,
                               const char *sid, const char *refresh, bool as_cookie) FF_MUST_CHECK;
+
+/* http_json_body for bodies that carry secrets (passwords, tokens): the raw
+ * body is wiped at once, and the secret string values of the parsed object
+ * when the request ends. Same errors as http_json_body. */
+enum ff_err acc__secret_body(struct http_req *req, const struct http_schema *s,
+                             json_t **out) FF_MUST_CHECK;
 
 /* ---- http helpers (acc_core.c) -------------------------------------------- */
 

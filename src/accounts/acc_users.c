@@ -105,6 +105,29 @@ enum ff_err acc__session_create(struct acc *a, struct db_conn *c, struct http_re
     return e;
 }
 
+static void wipe_json(void *p)
+{
+    static const char *const secret[] = {"password", "current_password", "new_password",
+                                         "refresh_token", "token"};
+    json_t *j = p;
+    for (size_t i = 0; i < sizeof secret / sizeof secret[0]; i++) {
+        json_t *v = json_object_get(j, secret[i]);
+        if (json_is_string(v) && json_string_length(v))
+            sodium_memzero((char *)json_string_value(v), json_string_length(v));
+    }
+}
+
+enum ff_err acc__secret_body(struct http_req *req, const struct http_schema *s, json_t **out)
+{
+    enum ff_err e = http_json_body(req, s, out);
+    if (req->body_len) /* the server's own buffer: not needed once parsed */
+        sodium_memzero((char *)req->body, req->body_len);
+    /* hooks run last-in first-out: this one before the body's json_decref */
+    if (!e && ff_arena_on_release(req->arena, wipe_json, *out))
+        e = FF_ENOMEM;
+    return e;
+}
+
 static enum ff_err cookie(struct acc *a, struct http_resp *resp, const char *name,
                           const char *value, const char *path, int max_age, bool http_only,
                           const char *same_site)

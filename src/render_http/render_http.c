@@ -73,18 +73,28 @@ static void cache_key(const struct tryon_geom *g, const struct params *p, const 
     vis_sha256_hex(d, hex);
 }
 
+/* If-None-Match: a list of (possibly weak) tags or "*"; weak comparison (RFC 9110
+ * 13.1.2), token by token exactly as the server's own check, which turns the
+ * empty 200 of a match into the 304. */
 static int etag_match(const char *inm, const char *etag)
 {
-    if (!inm)
-        return 0;
-    if (!strcmp(inm, "*"))
-        return 1;
-    /* a list of (possibly weak) tags; weak comparison is right for GET */
-    size_t el = strlen(etag);
-    for (const char *p = inm; (p = strstr(p, etag)); p += el) {
-        char after = p[el];
-        if (after == '\0' || after == ',' || after == ' ' || after == '\t')
+    size_t en = strlen(etag);
+    for (const char *p = inm; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '*')
             return 1;
+        if (!strncmp(p, "W/", 2))
+            p += 2;
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n == en && !memcmp(p, etag, n))
+            return 1;
+        if (!end)
+            break;
+        p = end + 1;
     }
     return 0;
 }

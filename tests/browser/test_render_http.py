@@ -75,6 +75,12 @@ def test_render(s):
     check(r.body == png_first and r.header("etag") == etag, "same bytes, same ETag")
     r = get(s, base + "&format=png", headers={"If-None-Match": etag})
     check(r.status == 304 and not r.body and r.header("etag") == etag, "304 with the ETag", r)
+    for inm in ('"x", W/' + etag, " " + etag + " , \"y\"", "*"):
+        r = get(s, base + "&format=png", headers={"If-None-Match": inm})
+        check(r.status == 304, "304 for If-None-Match: " + inm, r)
+    for inm in ("x" + etag, etag[:-2] + '"', '"other"'):
+        r = get(s, base + "&format=png", headers={"If-None-Match": inm})
+        check(r.status == 200 and r.body == png_first, "200 for If-None-Match: " + inm, r)
 
     rows = fx.render_rows(s.data_dir, SID)
     check(len(rows) == 1 and rows[0][2] == "image/png", "recorded in tryon_renders", rows)
