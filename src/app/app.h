@@ -32,6 +32,7 @@ struct jobs_pool;
 struct mail;
 struct tryon;
 struct acc;
+struct orders;
 
 struct app {
     const struct ff_config *cfg;
@@ -47,6 +48,7 @@ struct app {
     char public_url[2048];
     struct jobs_registry *jobs; /* job handlers (app_jobs.c); set by app_jobs_open */
     struct jobs_pool *jobs_pool; /* serve's job workers (NULL when FRAMEFIT_WORKERS=0) */
+    struct orders *orders; /* orders/orders.h; app_orders_open (NULL for --print-routes) */
     struct mail *mail; /* the email service (app_mail.c); NULL for --print-routes */
 };
 
@@ -61,6 +63,13 @@ void app_storage_close(struct app *a);
 enum ff_err app_storage_ready(void *ud, char *why, size_t len);
 /* /metrics collector: appends storage pool gauges; `ud` is the struct app. */
 void app_storage_metrics(struct ff_buf *out, void *ud);
+
+/* ---- app/app_orders.c (owned by orders) ------------------------------------ */
+
+/* Creates a->orders over a->db if not yet there (serve and worker). */
+enum ff_err app_orders_open(struct app *a) FF_MUST_CHECK;
+/* Frees a->orders (NULL-safe, after the server and the workers stopped). */
+void app_orders_close(struct app *a);
 
 /* ---- app/app_jobs.c ------------------------------------------------------- */
 

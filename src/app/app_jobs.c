@@ -17,6 +17,7 @@
 #include "http/validate.h"
 #include "idem/idem.h"
 #include "jobs/jobs.h"
+#include "orders/orders.h"
 #include "tryon/tryon.h"
 #include "mail/mail.h"
 
@@ -32,6 +33,8 @@ static enum ff_err register_modules(struct jobs_registry *reg, struct app *a)
         e = mail_jobs_register(reg, a->mail); /* a->mail: app_mail_open first */
     if (!e && a->idem)
         e = idem_jobs_register(a->idem, reg);
+    if (!e && !(e = app_orders_open(a)))
+        e = orders_jobs_register(a->orders, reg);
     if (!e)
         e = tryon_jobs_register(reg, a->cfg, a->db);
     return e;

@@ -9,6 +9,7 @@
 #include "catalog/catalog_http.h"
 #include "mail/mail.h"
 #include "idem/idem.h"
+#include "orders/orders.h"
 #include "render_http/render_http.h"
 #include "tryon/tryon.h"
 
@@ -25,6 +26,8 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
         e = page_http_register(r);
     if (!e)
         e = acc_http_register(r, a->accounts);
+    if (!e)
+        e = orders_http_register(r, a->orders);
     if (!e)
         e = mail_http_register(r, a->mail);
     if (!e && a->cfg->test_routes)

@@ -193,6 +193,8 @@ static const struct cfg_row rows[] = {
      "seconds a connection may stay idle or slow before it is closed"},
     {"FRAMEFIT_IDEMPOTENCY_TTL", CFG_INT, OFF(idempotency_ttl_s), "86400", 60, 30 * 86400, NULL,
      false, "seconds an Idempotency-Key's answer is kept for retries (default 24 h)"},
+    {"FRAMEFIT_RESERVATION_MINUTES", CFG_INT, OFF(reservation_minutes), "30", 1, 7 * 24 * 60,
+     NULL, false, "minutes checkout holds stock for an unpaid order before cancelling it"},
     {"FRAMEFIT_SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout_s), "10", 0, 600, NULL, false,
      "seconds to let in-flight requests finish on SIGTERM/SIGINT"},
     {"FRAMEFIT_WORKERS", CFG_INT, OFF(workers), "2", 0, 256, NULL, false,

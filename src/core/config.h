@@ -34,6 +34,7 @@ struct ff_config {
     size_t max_body_bytes;  /* FRAMEFIT_MAX_BODY_BYTES (accepts K/M suffix) */
     int request_timeout_s;  /* FRAMEFIT_REQUEST_TIMEOUT: idle connection timeout */
     int idempotency_ttl_s;  /* FRAMEFIT_IDEMPOTENCY_TTL: Idempotency-Key retention */
+    int reservation_minutes; /* FRAMEFIT_RESERVATION_MINUTES: unpaid orders' stock hold */
     int shutdown_timeout_s; /* FRAMEFIT_SHUTDOWN_TIMEOUT: in-flight drain bound */
     int workers;            /* FRAMEFIT_WORKERS: job worker threads in serve (0 = none) */
     char *jobs_queues;      /* FRAMEFIT_JOBS_QUEUES: comma list ("" = all queues) */

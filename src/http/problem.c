@@ -38,6 +38,9 @@ static const struct kind_row kinds[HTTP_PK_COUNT] = {
                             "Idempotency-Key reused for a different request"},
     [HTTP_PK_IDEM_IN_USE] = {409, TYPE_BASE "idempotency-key-in-use",
                              "A request with this Idempotency-Key is in progress"},
+    [HTTP_PK_OUT_OF_STOCK] = {409, TYPE_BASE "out-of-stock", "Not enough stock"},
+    [HTTP_PK_INVALID_TRANSITION] = {409, TYPE_BASE "invalid-transition",
+                                    "Order state change not allowed"},
 };
 
 enum http_problem_kind http_problem_kind_of(enum ff_err err)

@@ -32,6 +32,8 @@ enum http_problem_kind {
     HTTP_PK_TOO_MANY_REQUESTS,   /* 429 (rate limits, lockout) */
     HTTP_PK_IDEM_REUSE,          /* 422 Idempotency-Key reused for another request */
     HTTP_PK_IDEM_IN_USE,         /* 409 Idempotency-Key's first request still running */
+    HTTP_PK_OUT_OF_STOCK,        /* 409 not enough stock (orders: errors[] names the variants) */
+    HTTP_PK_INVALID_TRANSITION,  /* 409 order state change not allowed from the current state */
     HTTP_PK_COUNT
 };
 

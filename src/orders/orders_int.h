@@ -1,0 +1,65 @@
+/* orders_int.h - shared internals of ff_orders (not a public API). */
+#ifndef FF_ORDERS_INT_H
+#define FF_ORDERS_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/err.h"
+#include "http/req.h"
+#include "http/router.h"
+#include "orders/orders.h"
+
+struct orders {
+    struct db *db;
+    struct cat_cache *cache;
+    int64_t reservation_ms;
+};
+
+#define ORD_OWNER_MAX 80
+
+/* One cart line joined with its variant and product (strings in the arena). */
+struct ord_line {
+    int64_t variant_id, product_id;
+    int quantity, stock;
+    int64_t price_cents;       /* current variant price */
+    int64_t added_price_cents; /* price when added to the cart */
+    char currency[4];
+    const char *name, *slug, *sku, *colour, *size;
+    bool deleted; /* product withdrawn from sale */
+};
+
+/* The caller's cart owner key ("u:<id>" / "a:<anon id>") into buf; false
+ * when the caller has neither. */
+bool ord__owner(struct http_req *req, char *buf, size_t len);
+/* "user:<id>", "staff:<id>", "admin", "anon" for the event log (arena). */
+const char *ord__actor(struct http_req *req);
+/* Merges the caller's anonymous cart into the user's when both ids are present. */
+enum ff_err ord__lazy_merge(struct orders *o, struct http_req *req) FF_MUST_CHECK;
+/* Loads the owner's cart lines in variant-id order into the arena (at most
+ * ORDERS_CART_LINES_MAX + 1). */
+enum ff_err ord__cart_lines(struct db_conn *c, struct ff_arena *a, const char *owner,
+                            struct ord_line **out, int *n) FF_MUST_CHECK;
+/* "2026-11-25T02:11:00.000Z" */
+void ord__iso_time(int64_t ms, char *out, size_t len);
+json_t *ord__time_json(int64_t ms);
+/* PostgreSQL: locks the catalog_generation row first (bumping it), so every
+ * stock writer takes locks in the same order. A no-op on SQLite, whose write
+ * transactions are serialized already. */
+enum ff_err ord__stock_lock(struct orders *o, struct db_conn *c) FF_MUST_CHECK;
+/* Refreshes in_stock (and bumps version) of the products, ids ascending. */
+enum ff_err ord__rollup(struct db_conn *c, const int64_t *product_ids, int n,
+                        int64_t now) FF_MUST_CHECK;
+/* Records a transition and enqueues the "order.event" outbox job on c. */
+enum ff_err ord__event(struct db_conn *c, int64_t order_id, const char *from, const char *to,
+                       const char *actor, const char *reason, int64_t now) FF_MUST_CHECK;
+/* The order (with lines) as JSON; FF_ENOTFOUND. */
+enum ff_err ord__order_json(struct db_conn *c, int64_t id, json_t **out) FF_MUST_CHECK;
+/* Route registration per file (cart.c, checkout.c). */
+enum ff_err ord__cart_routes(struct http_router *r, struct orders *o) FF_MUST_CHECK;
+enum ff_err ord__order_routes(struct http_router *r, struct orders *o) FF_MUST_CHECK;
+
+#endif
