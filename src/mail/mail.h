@@ -72,8 +72,8 @@ enum mail_outcome mail_deliver(struct mail *m, int64_t id, int last_attempt, cha
                                size_t errlen);
 
 struct jobs_registry;
-/* Registers the job types "email.send" and "email.sns_confirm" (queue
- * "email") with m as their service. */
+/* Registers the job types "email.send", "email.sns_confirm" and the daily
+ * "email.prune" (queue "email") with m as their service. */
 enum ff_err mail_jobs_register(struct jobs_registry *reg, struct mail *m) FF_MUST_CHECK;
 
 /* Registers the email routes (see mail_http.c); m may be NULL when routes are

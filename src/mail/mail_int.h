@@ -70,6 +70,10 @@ enum ff_err mail__suppress(struct db_conn *c, const char *email, const char *rea
                            const char *source, const char *detail) FF_MUST_CHECK;
 /* *fresh = true when event_id had not been seen (and records it). */
 enum ff_err mail__event_once(struct db_conn *c, const char *event_id, bool *fresh) FF_MUST_CHECK;
+/* Deletes webhook event ids recorded before before_ms (deduplication only
+ * needs the recent ones: providers retry for hours, not weeks). */
+enum ff_err mail__prune_events(struct db_conn *c, int64_t before_ms,
+                               int64_t *deleted) FF_MUST_CHECK;
 /* Staff lists as JSON ({"items":[...],"total":N}); filters may be NULL. */
 enum ff_err mail__list_messages(struct db_conn *c, const char *status, const char *to,
                                 int64_t limit, int64_t offset, json_t **out) FF_MUST_CHECK;

@@ -1,7 +1,8 @@
 /* mail_jobs.c - the email job types on the job queue (jobs/jobs.h):
  *   email.send         {"message_id": N}  renders and delivers one message
  *   email.sns_confirm  {"url": "..."}     confirms an SNS subscription by a GET
- * both on the queue "email". */
+ *   email.prune        (daily, recurring) forgets webhook event ids > 30 days old
+ * all on the queue "email". */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,6 +82,26 @@ static enum job_result sns_confirm_job(const struct job *j, void *ud, char *err,
     return !e ? JOB_DONE : e == FF_EUPSTREAM || e == FF_ENOMEM ? JOB_RETRY : JOB_FAIL;
 }
 
+/* email.prune (daily): forgets webhook event ids older than 30 days. */
+static enum job_result prune_job(const struct job *j, void *ud, char *err, size_t len)
+{
+    struct mail *m = ud;
+    struct db_conn *c;
+    int64_t n = 0;
+    enum ff_err e = db_acquire(m->db, &c);
+    if (!e) {
+        e = mail__prune_events(c, db_now_ms() - (int64_t)30 * 86400000, &n);
+        db_release(c);
+    }
+    if (e) {
+        ff_errbuf(err, len, "prune: %s", db_errmsg());
+        return JOB_RETRY;
+    }
+    if (n)
+        ff_log(FF_LOG_INFO, "mail", "forgot %lld old webhook event id(s)", (long long)n);
+    return JOB_DONE;
+}
+
 enum ff_err mail_jobs_register(struct jobs_registry *reg, struct mail *m)
 {
     if (!m)
@@ -88,5 +109,9 @@ enum ff_err mail_jobs_register(struct jobs_registry *reg, struct mail *m)
     enum ff_err e = jobs_register(reg, "email.send", send_job, m);
     if (!e)
         e = jobs_register(reg, "email.sns_confirm", sns_confirm_job, m);
+    if (!e)
+        e = jobs_register(reg, "email.prune", prune_job, m);
+    if (!e)
+        e = jobs_every(reg, "email.prune", MAIL_QUEUE, 86400, NULL);
     return e;
 }

@@ -55,21 +55,46 @@ enum ff_err mail__load(struct db_conn *c, int64_t id, struct mail__row *out)
     return e;
 }
 
+/* The provider's id in a 250 reply ("250 2.0.0 Ok: queued as 4Bx9" -> "4Bx9"),
+ * or NULL. */
+static const char *provider_id(const char *reply, char *buf, size_t len)
+{
+    const char *q = reply && !strncmp(reply, "250", 3) ? strstr(reply, "queued as ") : NULL;
+    if (!q)
+        return NULL;
+    q += 10;
+    size_t n = strcspn(q, " \t<>");
+    if (n == 0 || n >= len)
+        return NULL;
+    memcpy(buf, q, n);
+    buf[n] = 0;
+    return buf;
+}
+
 enum ff_err mail__mark(struct db_conn *c, int64_t id, const char *status, int code,
                        const char *reply, const char *message_id, bool bump)
 {
     int64_t now = db_now_ms();
+    char pid[128];
+    const char *prov = message_id ? provider_id(reply, pid, sizeof pid) : NULL;
     return db_exec(c,
                    "UPDATE mail_messages SET status = COALESCE($2, status),"
                    " attempts = attempts + $3, last_code = COALESCE($4, last_code),"
                    " last_reply = COALESCE($5, last_reply),"
                    " message_id = COALESCE($6, message_id), updated_at = $7,"
-                   " sent_at = CASE WHEN $2 = 'sent' THEN $7 ELSE sent_at END"
+                   " sent_at = CASE WHEN $2 = 'sent' THEN $7 ELSE sent_at END,"
+                   " provider_id = COALESCE($8, provider_id)"
                    " WHERE id = $1 AND status = 'queued'",
                    (struct db_param[]){DB_I64(id), DB_TEXT(status), DB_I64(bump ? 1 : 0),
                                        code ? DB_I64(code) : DB_NULL, DB_TEXT(reply),
-                                       DB_TEXT(message_id), DB_I64(now)},
-                   7, NULL);
+                                       DB_TEXT(message_id), DB_I64(now), DB_TEXT(prov)},
+                   8, NULL);
+}
+
+enum ff_err mail__prune_events(struct db_conn *c, int64_t before_ms, int64_t *deleted)
+{
+    return db_exec(c, "DELETE FROM mail_webhook_events WHERE created_at < $1",
+                   (struct db_param[]){DB_I64(before_ms)}, 1, deleted);
 }
 
 enum ff_err mail__suppression(struct db_conn *c, const char *email, char *reason, size_t len)
@@ -161,14 +186,14 @@ enum ff_err mail__list_messages(struct db_conn *c, const char *status, const cha
 {
     static const char *const names[] = {"id", "to", "template", "locale", "essential",
                                         "status", "attempts", "last_code", "last_reply",
-                                        "message_id", "created_at", "updated_at", "sent_at",
-                                        NULL};
+                                        "message_id", "provider_id", "created_at", "updated_at",
+                                        "sent_at", NULL};
 #define MSG_WHERE " WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR to_addr = $2)"
     return list(c,
                 "SELECT id, to_addr, template, locale, essential, status, attempts, last_code,"
-                " last_reply, message_id, created_at, updated_at, sent_at FROM mail_messages"
+                " last_reply, message_id, provider_id, created_at, updated_at, sent_at FROM mail_messages"
                 MSG_WHERE " ORDER BY id DESC LIMIT $3 OFFSET $4",
-                "SELECT COUNT(*) FROM mail_messages" MSG_WHERE, names, "isssisiissiii", status,
+                "SELECT COUNT(*) FROM mail_messages" MSG_WHERE, names, "isssisiisssiii", status,
                 to, limit, offset, out);
 #undef MSG_WHERE
 }

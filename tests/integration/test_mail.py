@@ -174,6 +174,7 @@ def check_smtp_replies(s, smtp):
     assert r.json()["outcome"] == "done", r
     m = message(s, res["id"])
     assert m["status"] == "sent" and m["attempts"] == 3 and m["sent_at"], m
+    assert re.fullmatch(r"\d{6}", m["provider_id"] or ""), m  # the stand-in's "queued as NNNNNN"
     assert smtp.refused("busy@example.test") == 2
     smtp.wait_for(lambda m: m.to == "busy@example.test")
     # delivering again sends nothing (idempotent)

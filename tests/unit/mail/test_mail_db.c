@@ -182,6 +182,11 @@ TEST(suppressions)
     ASSERT_EQ(json_array_size(json_object_get(list, "items")), 1);
     json_decref(list);
     int64_t changed;
+    /* pruning forgets only old event ids */
+    ASSERT_OK(mail__prune_events(c, db_now_ms() - 60000, &changed));
+    ASSERT_EQ(changed, 0);
+    ASSERT_OK(mail__prune_events(c, db_now_ms() + 1, &changed));
+    ASSERT_EQ(changed, 1);
     ASSERT_OK(mail__unsuppress(c, "unsub@example.test", &changed));
     ASSERT_EQ(changed, 1);
     ASSERT_OK(mail__unsuppress(c, "unsub@example.test", &changed));
