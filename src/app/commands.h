@@ -15,6 +15,7 @@ int cmd_worker(int argc, char **argv);  /* app/cmd_worker.c */
 int cmd_frames(int argc, char **argv);  /* app/cmd_frames.c */
 int cmd_users(int argc, char **argv);   /* app/cmd_accounts.c */
 int cmd_keys(int argc, char **argv);    /* app/cmd_accounts.c */
+int cmd_tryon_expire(int argc, char **argv); /* app/cmd_tryon.c */
 
 /* True when argv has -h or --help before any "--". */
 int cmd_wants_help(int argc, char **argv);

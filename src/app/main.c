@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"frames", cmd_frames, "draw the try-on frames (generate PNGs, try one on a photo)"},
     {"users", cmd_users, "create-admin EMAIL: bootstrap an administrator (password on stdin)"},
     {"keys", cmd_keys, "rotate: add a new access-token signing key"},
+    {"tryon-expire", cmd_tryon_expire, "delete expired try-on sessions (photos, renders)"},
     {"version", cmd_version, "print the version and exit"},
 };
 

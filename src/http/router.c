@@ -142,9 +142,30 @@ enum ff_err http_route_add(struct http_router *r, unsigned methods, const char *
         ff_free(pat);
         return e;
     }
-    ri->pub = (struct http_route){methods, pat, fn, ud, flags, r->n};
+    ri->pub = (struct http_route){methods, pat, fn, ud, flags, r->n, 0};
     r->routes[r->n++] = ri;
     return FF_OK;
+}
+
+enum ff_err http_route_set_max_body(struct http_router *r, unsigned methods, const char *pattern,
+                                    size_t max_body)
+{
+    enum ff_err e = FF_ENOTFOUND;
+    for (size_t i = 0; i < r->n; i++)
+        if ((r->routes[i]->pub.methods & methods) && !strcmp(r->routes[i]->pub.pattern, pattern)) {
+            r->routes[i]->pub.max_body = max_body;
+            e = FF_OK;
+        }
+    return e;
+}
+
+size_t http_router_max_body(const struct http_router *r)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->routes[i]->pub.max_body > m)
+            m = r->routes[i]->pub.max_body;
+    return m;
 }
 
 /* Bit i (from the top) set when segment i is literal: more literal-first wins. */

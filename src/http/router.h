@@ -45,6 +45,7 @@ struct http_route {
     void *ud;
     unsigned flags;          /* enum http_route_flags */
     size_t index;            /* 0..count-1, registration order (metrics) */
+    size_t max_body;         /* body limit for this route; 0 = the server's */
 };
 
 struct http_router;
@@ -72,6 +73,14 @@ struct http_match {
 enum ff_err http_router_match(const struct http_router *r, enum http_method method,
                               const char *path, size_t len, struct ff_arena *arena,
                               struct http_match *m) FF_MUST_CHECK;
+
+/* Gives the routes with exactly this pattern (and any of these methods) their
+ * own body limit (e.g. photo uploads above FRAMEFIT_MAX_BODY_BYTES); the
+ * server answers 413 above it. FF_ENOTFOUND when no such route exists. */
+enum ff_err http_route_set_max_body(struct http_router *r, unsigned methods, const char *pattern,
+                                    size_t max_body) FF_MUST_CHECK;
+/* The largest per-route body limit (0 when none is set). */
+size_t http_router_max_body(const struct http_router *r);
 
 size_t http_router_count(const struct http_router *r);
 /* Middleware: for every route with all `flags`, lets wrap() replace its

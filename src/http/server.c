@@ -412,10 +412,13 @@ static void begin(struct ctx *c, const char *method)
         set_early(c, HTTP_PK_BAD_REQUEST, "invalid Content-Length", true);
         return;
     }
-    if ((uint64_t)len > c->srv->opts.max_body_bytes) {
+    /* the largest any route takes here; the matched route's own limit below */
+    size_t cap = http_router_max_body(c->srv->router);
+    if (cap < c->srv->opts.max_body_bytes)
+        cap = c->srv->opts.max_body_bytes;
+    if ((uint64_t)len > cap) {
         set_early(c, HTTP_PK_TOO_LARGE,
-                  ff_arena_sprintf(c->arena, "the body is larger than %zu bytes",
-                                   c->srv->opts.max_body_bytes), true);
+                  ff_arena_sprintf(c->arena, "the body is larger than %zu bytes", cap), true);
         return;
     }
     /* path and query from the raw URI */
@@ -442,6 +445,14 @@ static void begin(struct ctx *c, const char *method)
     enum http_method m = req->method == HTTP_OPTIONS ? HTTP_GET : req->method;
     enum ff_err e = http_router_match(c->srv->router, m ? m : (enum http_method)0x80, req->path,
                                       plen, c->arena, &c->match);
+    size_t lim = !e && c->match.route->max_body ? c->match.route->max_body
+                                                : c->srv->opts.max_body_bytes;
+    c->body.max = lim;
+    if ((uint64_t)len > lim) {
+        set_early(c, HTTP_PK_TOO_LARGE,
+                  ff_arena_sprintf(c->arena, "the body is larger than %zu bytes", lim), true);
+        return;
+    }
     if (req->method == HTTP_OPTIONS && (e == FF_OK || c->match.allowed)) {
         c->match.route = NULL; /* answered by the server itself */
         return;
@@ -622,7 +633,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if (e == FF_ETOOBIG) {
                 set_early(c, HTTP_PK_TOO_LARGE,
                           ff_arena_sprintf(c->arena, "the body is larger than %zu bytes",
-                                           s->opts.max_body_bytes), true);
+                                           c->body.max), true);
                 ff_buf_release(&c->body);
                 c->discarded = n;
                 return MHD_YES;

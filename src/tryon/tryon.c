@@ -11,8 +11,8 @@
 #include "core/log.h"
 #include "core/str.h"
 
-enum ff_err tryon_open(const struct ff_config *cfg, struct db *db, struct tryon **out, char *err,
-                       size_t errlen)
+static enum ff_err open_service(const struct ff_config *cfg, struct db *db, bool engine,
+                                struct tryon **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (sodium_init() < 0) {
@@ -31,6 +31,11 @@ enum ff_err tryon_open(const struct ff_config *cfg, struct db *db, struct tryon 
         ff_free(t);
         return e;
     }
+    if (!engine) {
+        ff_strlcpy(t->engine_err, "opened without the vision engine", sizeof t->engine_err);
+        *out = t;
+        return FF_OK;
+    }
     /* the configured values, not the environment: "" means the engine's default */
     struct vis_engine_opts vo = {
         .landmark_path = cfg->landmark_model[0] ? cfg->landmark_model : VIS_SHAPE_DEFAULT_MODEL,
@@ -43,6 +48,18 @@ enum ff_err tryon_open(const struct ff_config *cfg, struct db *db, struct tryon 
     }
     *out = t;
     return FF_OK;
+}
+
+enum ff_err tryon_open(const struct ff_config *cfg, struct db *db, struct tryon **out, char *err,
+                       size_t errlen)
+{
+    return open_service(cfg, db, true, out, err, errlen);
+}
+
+enum ff_err tryon_open_storage(const struct ff_config *cfg, struct db *db, struct tryon **out,
+                               char *err, size_t errlen)
+{
+    return open_service(cfg, db, false, out, err, errlen);
 }
 
 void tryon_close(struct tryon *t)

@@ -53,6 +53,10 @@ struct vis_engine;
  * (must outlive the service). *out is owned by the caller: tryon_close. */
 enum ff_err tryon_open(const struct ff_config *cfg, struct db *db, struct tryon **out,
                        char *err, size_t errlen) FF_MUST_CHECK;
+/* The same without the vision engine (the retention sweep, CLI tools):
+ * uploads answer 503 on such a service. */
+enum ff_err tryon_open_storage(const struct ff_config *cfg, struct db *db, struct tryon **out,
+                               char *err, size_t errlen) FF_MUST_CHECK;
 /* NULL-safe. */
 void tryon_close(struct tryon *t);
 
@@ -148,10 +152,19 @@ enum ff_err tryon_session_delete(struct tryon *t, const char *session_id,
 /* THE RETENTION SWEEP ("tryon.expire"). Deletes up to `limit` sessions whose
  * expires_at <= now_ms, with their photos and renders; *deleted (may be NULL)
  * gets how many. Idempotent; safe to run from several processes. To be run
- * by the jobs module (jobs_every "tryon.expire") once it is on main; until
- * then tryon_open starts nothing and tests call it directly. */
+ * by the jobs module as "tryon.expire" (tryon_jobs_register), by
+ * `framefit tryon-expire`, and directly by tests. */
 enum ff_err tryon_expire_sweep(struct tryon *t, int64_t now_ms, int limit,
                                int *deleted) FF_MUST_CHECK;
+
+/* ---- jobs (tryon_jobs.c) ------------------------------------------------------------ */
+
+struct jobs_registry;
+/* Registers the job "tryon.expire" (tryon_expire_sweep in batches) and runs it
+ * hourly (jobs_every). cfg and db must outlive the workers; the handler keeps
+ * them in module state (one app per process). */
+enum ff_err tryon_jobs_register(struct jobs_registry *reg, const struct ff_config *cfg,
+                                struct db *db) FF_MUST_CHECK;
 
 /* ---- HTTP (tryon_http.c) ---------------------------------------------------------- */
 
