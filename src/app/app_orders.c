@@ -8,7 +8,8 @@ enum ff_err app_orders_open(struct app *a)
         return FF_OK;
     struct orders_opts o = {.db = a->db,
                             .catalog_cache = a->catalog_cache,
-                            .reservation_minutes = a->cfg->reservation_minutes};
+                            .reservation_minutes = a->cfg->reservation_minutes,
+                            .public_url = a->public_url};
     return orders_new(&o, &a->orders);
 }
 

@@ -17,12 +17,18 @@
 #include "orders/orders_int.h"
 
 /* Frees what json_dumps returned, with jansson's current allocator. */
-static void json_text_free(char *t)
+void ord__json_text_free(char *t)
 {
     json_malloc_t m;
     json_free_t f;
     json_get_alloc_funcs(&m, &f);
     f(t);
+}
+
+void ord__cache_changed(struct orders *o)
+{
+    if (o->cache)
+        cat_cache_invalidate(o->cache);
 }
 
 /* ---- shared steps ---------------------------------------------------------------- */
@@ -67,7 +73,7 @@ enum ff_err ord__event(struct db_conn *c, int64_t order_id, const char *from, co
         return FF_ENOMEM;
     struct job_spec js = {.type = "order.event", .payload = text};
     e = jobs_enqueue(c, &js, NULL);
-    json_text_free(text);
+    ord__json_text_free(text);
     return e;
 }
 
@@ -84,7 +90,7 @@ enum ff_err ord__order_json(struct db_conn *c, int64_t id, json_t **out)
     enum ff_err e = db_query(c,
                              "SELECT id, user_id, status, currency, total_cents, refunded_cents,"
                              " reserved_until, carrier, tracking, flags, version, created_at,"
-                             " updated_at FROM orders WHERE id = $1",
+                             " updated_at, email FROM orders WHERE id = $1",
                              (struct db_param[]){DB_I64(id)}, 1, &r);
     if (e)
         return e;
@@ -107,6 +113,7 @@ enum ff_err ord__order_json(struct db_conn *c, int64_t id, json_t **out)
     json_object_set_new(j, "carrier", opt_text(r, 7));
     json_object_set_new(j, "tracking", opt_text(r, 8));
     const char *flags = db_col_text(r, 9, NULL);
+    json_object_set_new(j, "email", opt_text(r, 13));
     json_object_set_new(j, "disputed", json_boolean(flags && strstr(flags, "disputed")));
     json_object_set_new(j, "version", json_integer(db_col_i64(r, 10)));
     json_object_set_new(j, "created_at", ord__time_json(db_col_i64(r, 11)));
@@ -186,7 +193,8 @@ static enum ff_err take_stock(struct http_req *req, struct db_conn *c,
 
 /* Inserts the order, its lines and reservations; *id gets the order id. */
 static enum ff_err write_order(struct orders *o, struct http_req *req, struct db_conn *c,
-                               const struct ord_line *lines, int n, int64_t now, int64_t *id)
+                               const struct ord_line *lines, int n, int64_t now,
+                               const char *email, int64_t *id)
 {
     const struct http_principal *p = http_principal(req);
     int64_t total = 0;
@@ -196,13 +204,13 @@ static enum ff_err write_order(struct orders *o, struct http_req *req, struct db
     enum ff_err e = db_query_i64(
         c,
         "INSERT INTO orders (user_id, anon_id, status, currency, total_cents, reserved_until,"
-        " created_at, updated_at) VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $6)"
-        " RETURNING id",
+        " created_at, updated_at, email) VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $6,"
+        " COALESCE($7, (SELECT email FROM users WHERE id = $1))) RETURNING id",
         (struct db_param[]){p->user_id > 0 ? DB_I64(p->user_id) : DB_NULL,
                             p->user_id > 0 ? DB_NULL : DB_TEXT(p->anon_id),
                             DB_TEXT(lines[0].currency), DB_I64(total), DB_I64(until),
-                            DB_I64(now)},
-        6, id);
+                            DB_I64(now), DB_TEXT(email)},
+        7, id);
     for (int i = 0; i < n && !e; i++) {
         const struct ord_line *l = &lines[i];
         e = db_exec(c,
@@ -259,7 +267,7 @@ static enum ff_err check_cart(struct http_req *req, const struct ord_line *lines
 }
 
 static enum ff_err checkout_tx(struct orders *o, struct http_req *req, struct db_tx *tx,
-                               const char *owner, int64_t *id, char **body)
+                               const char *owner, const char *email, int64_t *id, char **body)
 {
     struct ord_line *lines;
     int n;
@@ -282,7 +290,7 @@ static enum ff_err checkout_tx(struct orders *o, struct http_req *req, struct db
     if (!pids)
         return FF_ENOMEM;
     int np = product_ids(lines, n, pids);
-    e = write_order(o, req, tx->conn, lines, n, now, id);
+    e = write_order(o, req, tx->conn, lines, n, now, email, id);
     if (!e)
         e = ord__rollup(tx->conn, pids, np, now);
     if (!e)
@@ -298,7 +306,7 @@ static enum ff_err checkout_tx(struct orders *o, struct http_req *req, struct db
     char *text = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     *body = text ? ff_arena_strdup(req->arena, text) : NULL;
-    json_text_free(text);
+    ord__json_text_free(text);
     if (!*body)
         return FF_ENOMEM;
     e = idem_record_in_tx(req, tx->conn, 201, "application/json", *body, strlen(*body));
@@ -307,14 +315,20 @@ static enum ff_err checkout_tx(struct orders *o, struct http_req *req, struct db
     return e ? http_errf(req, e, "committing the order failed") : FF_OK;
 }
 
-static const struct http_schema no_fields = {NULL, 0, false};
+static const struct http_field checkout_fields[] = {
+    {"email", HTTP_T_STRING, 0, .min_len = 3, .max_len = 254},
+};
+static const struct http_schema checkout_schema = HTTP_SCHEMA(checkout_fields);
 
 static enum ff_err h_checkout(struct http_req *req, struct http_resp *resp)
 {
     struct orders *o = req->ud;
-    json_t *body;
-    if (req->body_len && http_json_body(req, &no_fields, &body))
+    json_t *body = NULL;
+    if (req->body_len && http_json_body(req, &checkout_schema, &body))
         return FF_EINVAL;
+    const char *email = json_string_value(json_object_get(body, "email"));
+    if (email && (!strchr(email, '@') || strpbrk(email, " \t\r\n<>,;")))
+        return http_field_error(req, "email", "is not an email address");
     if (ord__lazy_merge(o, req))
         return http_errf(req, FF_EDB, "merging the cart failed");
     char owner[ORD_OWNER_MAX];
@@ -328,7 +342,7 @@ static enum ff_err h_checkout(struct http_req *req, struct http_resp *resp)
     }
     int64_t id = 0;
     char *text = NULL;
-    e = checkout_tx(o, req, &tx, owner, &id, &text);
+    e = checkout_tx(o, req, &tx, owner, email, &id, &text);
     db_tx_release(&tx);
     if (e)
         return e;
@@ -342,9 +356,7 @@ static enum ff_err h_checkout(struct http_req *req, struct http_resp *resp)
 
 /* ---- reading an order ------------------------------------------------------------------ */
 
-/* FF_OK when the caller may see order id (staff, its user, or its anonymous
- * shopper); FF_ENOTFOUND otherwise, so others cannot probe ids. */
-static enum ff_err may_see(struct http_req *req, struct db_conn *c, int64_t id)
+enum ff_err ord__may_see(struct http_req *req, struct db_conn *c, int64_t id)
 {
     const struct http_principal *p = http_principal(req);
     if (p->role >= HTTP_ROLE_STAFF)
@@ -370,7 +382,7 @@ static enum ff_err h_order_get(struct http_req *req, struct http_resp *resp)
     if (e)
         return http_errf(req, e, "the database is busy");
     json_t *j = NULL;
-    e = may_see(req, c, id);
+    e = ord__may_see(req, c, id);
     if (!e)
         e = ord__order_json(c, id, &j);
     db_release(c);
@@ -393,6 +405,45 @@ enum ff_err ord__order_routes(struct http_router *r, struct orders *o)
 
 /* ---- expiry of unpaid orders --------------------------------------------------------- */
 
+enum ff_err ord__release(struct db_conn *c, int64_t id, int64_t now)
+{
+    enum ff_err e = FF_OK;
+    int64_t vids[ORDERS_CART_LINES_MAX + 1], qty[ORDERS_CART_LINES_MAX + 1],
+        pids[ORDERS_CART_LINES_MAX + 1];
+    int n = 0;
+    struct db_rows *r;
+    e = db_query(c,
+                 "SELECT sr.variant_id, sr.quantity, v.product_id FROM stock_reservations sr"
+                 " JOIN variants v ON v.id = sr.variant_id WHERE sr.order_id = $1"
+                 " AND sr.released_at IS NULL ORDER BY sr.variant_id",
+                 (struct db_param[]){DB_I64(id)}, 1, &r);
+    if (!e) {
+        bool has;
+        while (!(e = db_next(r, &has)) && has && n <= ORDERS_CART_LINES_MAX) {
+            vids[n] = db_col_i64(r, 0);
+            qty[n] = db_col_i64(r, 1);
+            pids[n++] = db_col_i64(r, 2);
+        }
+        db_rows_free(r);
+    }
+    for (int i = 0; i < n && !e; i++)
+        e = db_exec(c, "UPDATE variants SET stock = stock + $2 WHERE id = $1",
+                    (struct db_param[]){DB_I64(vids[i]), DB_I64(qty[i])}, 2, NULL);
+    if (!e)
+        e = db_exec(c,
+                    "UPDATE stock_reservations SET released_at = $2 WHERE order_id = $1"
+                    " AND released_at IS NULL",
+                    (struct db_param[]){DB_I64(id), DB_I64(now)}, 2, NULL);
+    qsort(pids, (size_t)n, sizeof *pids, cmp_i64);
+    int np = 0;
+    for (int i = 0; i < n; i++)
+        if (np == 0 || pids[np - 1] != pids[i])
+            pids[np++] = pids[i];
+    if (!e)
+        e = ord__rollup(c, pids, np, now);
+    return e;
+}
+
 /* Cancels one unpaid, expired order and returns its stock; *done = 1 when this
  * call did it (the conditional status change makes it exactly once). */
 static enum ff_err cancel_expired(struct orders *o, int64_t id, int64_t now, int *done)
@@ -413,39 +464,8 @@ static enum ff_err cancel_expired(struct orders *o, int64_t id, int64_t now, int
         db_tx_release(&tx);
         return e;
     }
-    int64_t vids[ORDERS_CART_LINES_MAX + 1], qty[ORDERS_CART_LINES_MAX + 1],
-        pids[ORDERS_CART_LINES_MAX + 1];
-    int n = 0;
-    struct db_rows *r;
-    e = db_query(tx.conn,
-                 "SELECT sr.variant_id, sr.quantity, v.product_id FROM stock_reservations sr"
-                 " JOIN variants v ON v.id = sr.variant_id WHERE sr.order_id = $1"
-                 " AND sr.released_at IS NULL ORDER BY sr.variant_id",
-                 (struct db_param[]){DB_I64(id)}, 1, &r);
-    if (!e) {
-        bool has;
-        while (!(e = db_next(r, &has)) && has && n <= ORDERS_CART_LINES_MAX) {
-            vids[n] = db_col_i64(r, 0);
-            qty[n] = db_col_i64(r, 1);
-            pids[n++] = db_col_i64(r, 2);
-        }
-        db_rows_free(r);
-    }
-    for (int i = 0; i < n && !e; i++)
-        e = db_exec(tx.conn, "UPDATE variants SET stock = stock + $2 WHERE id = $1",
-                    (struct db_param[]){DB_I64(vids[i]), DB_I64(qty[i])}, 2, NULL);
     if (!e)
-        e = db_exec(tx.conn,
-                    "UPDATE stock_reservations SET released_at = $2 WHERE order_id = $1"
-                    " AND released_at IS NULL",
-                    (struct db_param[]){DB_I64(id), DB_I64(now)}, 2, NULL);
-    qsort(pids, (size_t)n, sizeof *pids, cmp_i64);
-    int np = 0;
-    for (int i = 0; i < n; i++)
-        if (np == 0 || pids[np - 1] != pids[i])
-            pids[np++] = pids[i];
-    if (!e)
-        e = ord__rollup(tx.conn, pids, np, now);
+        e = ord__release(tx.conn, id, now);
     if (!e)
         e = ord__event(tx.conn, id, "pending_payment", "cancelled", "system",
                        "reservation expired", now);

@@ -16,6 +16,7 @@ enum ff_err orders_new(const struct orders_opts *opts, struct orders **out)
     o->cache = opts->catalog_cache;
     int min = opts->reservation_minutes > 0 ? opts->reservation_minutes : 30;
     o->reservation_ms = (int64_t)min * 60000;
+    o->public_url = opts->public_url;
     *out = o;
     return FF_OK;
 }
@@ -30,6 +31,8 @@ enum ff_err orders_http_register(struct http_router *r, struct orders *o)
     enum ff_err e = ord__cart_routes(r, o);
     if (!e)
         e = ord__order_routes(r, o);
+    if (!e)
+        e = ord__admin_routes(r, o);
     return e;
 }
 

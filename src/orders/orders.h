@@ -25,6 +25,8 @@
 #ifndef FF_ORDERS_ORDERS_H
 #define FF_ORDERS_ORDERS_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -43,6 +45,7 @@ struct orders_opts {
     struct db *db;
     struct cat_cache *catalog_cache; /* dropped after stock changes; may be NULL */
     int reservation_minutes;         /* unpaid orders are cancelled after this; 0 = 30 */
+    const char *public_url;          /* base of links in order emails (borrowed; read late) */
 };
 
 /* A new orders service (free with orders_free). FF_ENOMEM. */
@@ -66,5 +69,52 @@ enum ff_err orders_cart_merge(struct db_conn *c, const char *anon_id,
  * *cancelled (may be NULL) gets the number cancelled. */
 enum ff_err orders_expire(struct orders *o, int64_t now_ms, int limit,
                           int *cancelled) FF_MUST_CHECK;
+
+/* ---- the order state machine (order_state.c) ------------------------------------- */
+
+enum orders_status {
+    ORD_PENDING_PAYMENT, ORD_PAID, ORD_FULFILLED, ORD_SHIPPED, ORD_DELIVERED,
+    ORD_CANCELLED, ORD_REFUNDED, ORD_PARTIALLY_REFUNDED, ORD_STATUS_COUNT
+};
+/* "pending_payment" ...; "unknown" out of range. */
+const char *orders_status_name(enum orders_status s);
+/* The status named s, or -1. */
+int orders_status_parse(const char *s);
+/* True when the one table of legal transitions allows from -> to:
+ *   pending_payment -> paid | cancelled
+ *   paid -> fulfilled | cancelled | refunded | partially_refunded
+ *   fulfilled -> shipped | refunded | partially_refunded
+ *   shipped -> delivered | refunded | partially_refunded
+ *   delivered -> refunded | partially_refunded
+ *   partially_refunded -> fulfilled | shipped | delivered | refunded | partially_refunded
+ *   cancelled, refunded: final */
+bool orders_transition_ok(enum orders_status from, enum orders_status to);
+
+/* Moves order id to `to` on c (inside the caller's transaction): checks the
+ * table above against the current state (PostgreSQL: row locked), records
+ * the event (order_events + "order.event" outbox job), returns the stock of
+ * a cancelled order, sets carrier/tracking when given (NULL keeps them) and
+ * enqueues the order-confirmation (-> paid) or order-shipped (-> shipped)
+ * email. FF_ENOTFOUND; FF_ECONFLICT when illegal (*from_out, may be NULL,
+ * gets the current state). */
+enum ff_err orders_transition(struct orders *o, struct db_conn *c, int64_t id,
+                              enum orders_status to, const char *actor, const char *reason,
+                              const char *carrier, const char *tracking,
+                              enum orders_status *from_out) FF_MUST_CHECK;
+
+/* ---- prescriptions (prescription.c) -------------------------------------------------- */
+
+struct orders_rx_err {
+    char field[48];  /* "right.sphere", "pd", ... */
+    char reason[96];
+};
+/* Validates a prescription object (see prescription.c for the shape and
+ * ranges). FF_OK, or FF_EINVAL with up to max errors in errs and the total
+ * count in *nerrs (may be NULL). */
+enum ff_err orders_rx_check(const json_t *rx, struct orders_rx_err *errs, int max,
+                            int *nerrs) FF_MUST_CHECK;
+/* The same from JSON text; FF_ECORRUPT when it is not JSON. */
+enum ff_err orders_rx_check_text(const char *text, size_t len, struct orders_rx_err *errs,
+                                 int max, int *nerrs) FF_MUST_CHECK;
 
 #endif

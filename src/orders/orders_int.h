@@ -17,6 +17,7 @@ struct orders {
     struct db *db;
     struct cat_cache *cache;
     int64_t reservation_ms;
+    const char *public_url;
 };
 
 #define ORD_OWNER_MAX 80
@@ -61,5 +62,16 @@ enum ff_err ord__order_json(struct db_conn *c, int64_t id, json_t **out) FF_MUST
 /* Route registration per file (cart.c, checkout.c). */
 enum ff_err ord__cart_routes(struct http_router *r, struct orders *o) FF_MUST_CHECK;
 enum ff_err ord__order_routes(struct http_router *r, struct orders *o) FF_MUST_CHECK;
+enum ff_err ord__admin_routes(struct http_router *r, struct orders *o) FF_MUST_CHECK;
+/* Returns the stock of order id's unreleased reservations (then released)
+ * and refreshes the products' roll-ups. Inside tx, after ord__stock_lock. */
+enum ff_err ord__release(struct db_conn *c, int64_t id, int64_t now) FF_MUST_CHECK;
+/* FF_OK when the caller may see order id (staff, its user, its anonymous
+ * shopper), FF_ENOTFOUND otherwise. */
+enum ff_err ord__may_see(struct http_req *req, struct db_conn *c, int64_t id) FF_MUST_CHECK;
+/* Frees text from json_dumps with jansson's allocator. */
+void ord__json_text_free(char *text);
+/* Drops the catalog cache after a stock change (NULL-safe). */
+void ord__cache_changed(struct orders *o);
 
 #endif

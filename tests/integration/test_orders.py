@@ -248,12 +248,118 @@ def oversell(s, db_url, slug, units, each):
           (slug, SHOPPERS, each, units, len(won), len(lost), left[vid]))
 
 
+RX_OK = {"right": {"sphere": -1.25, "cylinder": -0.5, "axis": 90, "add": 1.5},
+         "left": {"sphere": -1.0}, "pd": 63.5}
+RX_BAD = [
+    ({"right": {"sphere": -20.25}}, "right.sphere"),
+    ({"right": {"sphere": 1.1}}, "right.sphere"),
+    ({"right": {"sphere": 1, "cylinder": -6.25, "axis": 10}}, "right.cylinder"),
+    ({"right": {"sphere": 1, "cylinder": -1}}, "right.axis"),
+    ({"right": {"sphere": 1, "cylinder": -1, "axis": 181}}, "right.axis"),
+    ({"right": {"sphere": 1, "cylinder": -1, "axis": 9.5}}, "right.axis"),
+    ({"right": {"sphere": 1, "axis": 90}}, "right.axis"),
+    ({"right": {"sphere": 1, "add": 0.5}}, "right.add"),
+    ({"right": {"sphere": 1, "add": 3.75}}, "right.add"),
+    ({"right": {"sphere": 1}, "pd": 49.5}, "pd"),
+    ({"right": {"sphere": 1}, "pd": 63.2}, "pd"),
+    ({"right": {"sphere": 1}, "pd_right": 31}, "pd_left"),
+    ({"right": {"sphere": 1}, "pd_right": 41, "pd_left": 30}, "pd_right"),
+    ({"right": {"sphere": 1}, "pd": 60, "pd_left": 30}, "pd"),
+    ({"right": {"sphere": "1"}}, "right.sphere"),
+    ({"right": {"sphere": 1, "prism": 2}}, "right.prism"),
+    ({"pd": 60}, "right"),
+    ({"right": []}, "right"),
+]
+
+
+def test_states(s, db_url):
+    pid, (vid,) = make_product(s, "states", [{"sku": "STATES-1", "stock": 10}])
+    a, b = anon(1, "st"), anon(2, "st")
+    s.request("POST", "/api/v1/cart/items", {"variant_id": vid, "quantity": 2}, H(a))
+    order = s.request("POST", "/api/v1/orders", {"email": "ada@example.com"}, H(a)).json()
+    oid, line = order["id"], order["lines"][0]["id"]
+    path = "/api/v1/orders/%d" % oid
+    # prescriptions: valid one stored, each bad field named, others' orders 404
+    r = s.request("PUT", path + "/lines/%d/prescription" % line, RX_OK, H(a))
+    assert r.status == 200 and r.json()["lines"][0]["prescription"] == RX_OK, r
+    for body, field in RX_BAD:
+        pr = problem(s.request("PUT", path + "/lines/%d/prescription" % line, body, H(a)), 422,
+                     "validation")
+        assert field in [e["field"] for e in pr["errors"]], (body, pr)
+    problem(s.request("PUT", path + "/lines/%d/prescription" % line, RX_OK, H(b)), 404,
+            "not-found")
+    problem(s.request("PUT", path + "/lines/999999/prescription", RX_OK, H(a)), 404,
+            "not-found")
+    # staff only; illegal moves are 409 with the current state
+    r = s.request("POST", path + "/status", {"status": "fulfilled"}, H(a))
+    assert r.status == 401, r
+    pr = problem(s.request("POST", path + "/status", {"status": "shipped", "carrier": "DHL",
+                                                      "tracking": "1"}, STAFF), 409,
+                 "invalid-transition")
+    assert "pending_payment" in pr["detail"], pr
+    problem(s.request("POST", path + "/status", {"status": "paid"}, STAFF), 422, "validation")
+    problem(s.request("POST", "/api/v1/orders/999999/status", {"status": "fulfilled"}, STAFF),
+            404, "not-found")
+    sql(db_url, "UPDATE orders SET status = 'paid' WHERE id = %d" % oid)  # payments: step 3
+    r = s.request("POST", path + "/status", {"status": "fulfilled"}, STAFF)
+    assert r.status == 200 and r.json()["status"] == "fulfilled", r
+    problem(s.request("PUT", path + "/lines/%d/prescription" % line, RX_OK, H(a)), 409,
+            "invalid-transition")
+    pr = problem(s.request("POST", path + "/status", {"status": "shipped"}, STAFF), 422,
+                 "validation")
+    assert {"carrier", "tracking"} <= {e["field"] for e in pr["errors"]}, pr
+    r = s.request("POST", path + "/status", {"status": "shipped", "carrier": "DHL",
+                                             "tracking": "JD0001"}, STAFF)
+    assert r.status == 200 and r.json()["carrier"] == "DHL", r
+    problem(s.request("POST", path + "/status", {"status": "cancelled"}, STAFF), 409,
+            "invalid-transition")
+    r = s.request("POST", path + "/status", {"status": "delivered"}, STAFF)
+    assert r.status == 200 and r.json()["status"] == "delivered", r
+    ev = s.request("GET", path + "/events", headers=H(a)).json()["items"]
+    assert [e["to"] for e in ev] == ["pending_payment", "fulfilled", "shipped", "delivered"], ev
+    assert ev[1]["actor"] == "admin:break-glass" and ev[1]["from"] == "paid", ev
+    problem(s.request("GET", path + "/events", headers=H(b)), 404, "not-found")
+    mails = sql(db_url, "SELECT template FROM mail_messages WHERE to_addr = 'ada@example.com'",
+                fetch=True)
+    assert [m[0] for m in mails] == ["order-shipped"], mails
+    # staff cancel of an unpaid order returns its stock
+    s.request("POST", "/api/v1/cart/items", {"variant_id": vid, "quantity": 3}, H(b))
+    o2 = s.request("POST", "/api/v1/orders", None, H(b)).json()
+    assert stock(s, pid)[0][vid] == 5
+    r = s.request("POST", "/api/v1/orders/%d/status" % o2["id"], {"status": "cancelled",
+                                                               "reason": "asked"}, STAFF)
+    assert r.status == 200 and r.json()["status"] == "cancelled", r
+    assert stock(s, pid)[0][vid] == 8
+    problem(s.request("POST", "/api/v1/orders/%d/status" % o2["id"], {"status": "cancelled"},
+                      STAFF), 409, "invalid-transition")
+    assert stock(s, pid)[0][vid] == 8
+    # lists: own orders only; staff filter and page
+    mine = s.request("GET", "/api/v1/orders", headers=H(a)).json()["items"]
+    assert [o["id"] for o in mine] == [oid], mine
+    assert s.request("GET", "/api/v1/orders").json()["items"] == []
+    r = s.request("GET", "/api/v1/orders?status=cancelled&limit=100", headers=STAFF).json()
+    assert o2["id"] in [o["id"] for o in r["items"]], r
+    assert all(o["status"] == "cancelled" for o in r["items"]), r
+    first = s.request("GET", "/api/v1/orders?limit=1", headers=STAFF).json()
+    nxt = s.request("GET", "/api/v1/orders?limit=1&cursor=" + first["next_cursor"],
+                    headers=STAFF).json()
+    assert nxt["items"][0]["id"] < first["items"][0]["id"], (first, nxt)
+    assert s.request("GET", "/api/v1/orders?from=2999-01-01", headers=STAFF).json()["items"] == []
+    assert s.request("GET", "/api/v1/orders?to=2000-01-01T00:00:00Z",
+                     headers=STAFF).json()["items"] == []
+    problem(s.request("GET", "/api/v1/orders?status=lost", headers=STAFF), 422, "validation")
+    problem(s.request("GET", "/api/v1/orders?from=yesterday", headers=STAFF), 422, "validation")
+    problem(s.request("GET", "/api/v1/orders?customer=1", headers=H(a)), 422, "validation")
+    problem(s.request("GET", "/api/v1/orders?limit=0", headers=STAFF), 422, "validation")
+
+
 def run(framefit, db_url):
     env = {"FRAMEFIT_ADMIN_TOKEN": TOKEN, "FRAMEFIT_HTTP_WORKERS": "16",
            "FRAMEFIT_DB_POOL_SIZE": "16", "FRAMEFIT_WORKERS": "1"}
     with Server(framefit, db_url=db_url, env=env) as s:
         pid, vid, _, oid = test_cart(s, db_url)
         test_expiry(s, db_url, pid, vid, oid)
+        test_states(s, db_url)
         oversell(s, db_url, "last-units", 5, 1)
         oversell(s, db_url, "pairs", 7, 2)
 
