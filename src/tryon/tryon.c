@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "http/auth.h"
 
 static enum ff_err open_service(const struct ff_config *cfg, struct db *db, bool engine,
                                 struct tryon **out, char *err, size_t errlen)
@@ -102,50 +103,16 @@ bool tryon_anon_id_valid(const char *s)
     return n >= TRYON_ANON_MIN;
 }
 
-/* The value of cookie `name` in a Cookie header, copied into out. */
-static bool cookie_value(const char *hdr, const char *name, char *out, size_t cap)
-{
-    size_t nl = strlen(name);
-    const char *p = hdr;
-    while (p && *p) {
-        while (*p == ' ' || *p == '\t' || *p == ';')
-            p++;
-        const char *end = strchr(p, ';');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len > nl && !strncmp(p, name, nl) && p[nl] == '=') {
-            size_t vl = len - nl - 1;
-            while (vl && (p[nl + 1 + vl - 1] == ' ' || p[nl + 1 + vl - 1] == '\t'))
-                vl--;
-            if (vl >= cap)
-                return false;
-            memcpy(out, p + nl + 1, vl);
-            out[vl] = '\0';
-            return true;
-        }
-        p = end;
-    }
-    return false;
-}
-
-enum ff_err tryon_req_owner(const struct http_req *req, struct tryon_owner *out)
+enum ff_err tryon_req_owner(struct http_req *req, struct tryon_owner *out)
 {
     memset(out, 0, sizeof *out);
-    const char *h = http_header(req, TRYON_ANON_HEADER);
-    if (tryon_anon_id_valid(h)) {
-        ff_strlcpy(out->anon_id, h, sizeof out->anon_id);
-        return FF_OK;
-    }
-    /* several Cookie headers may arrive (HTTP/2 proxies split them) */
-    for (size_t i = 0; i < req->nheaders; i++) {
-        char v[TRYON_ANON_MAX + 1];
-        if (strcasecmp(req->headers[i].name, "Cookie") ||
-            !cookie_value(req->headers[i].value, TRYON_ANON_COOKIE, v, sizeof v) ||
-            !tryon_anon_id_valid(v))
-            continue;
-        ff_strlcpy(out->anon_id, v, sizeof out->anon_id);
-        return FF_OK;
-    }
-    return FF_ENOTFOUND;
+    /* accounts' principal: the signed-in user and the anonymous shopper id
+     * (cookie ff_anon or header X-Anonymous-Id) */
+    const struct http_principal *p = http_principal(req);
+    out->user_id = p->user_id;
+    if (tryon_anon_id_valid(p->anon_id))
+        ff_strlcpy(out->anon_id, p->anon_id, sizeof out->anon_id);
+    return out->user_id || out->anon_id[0] ? FF_OK : FF_ENOTFOUND;
 }
 
 /* ---- object references ---------------------------------------------------------- */
@@ -187,18 +154,25 @@ void tryon_ensure_object(struct tryon *t, const void *data, size_t len, const ch
 
 /* ---- geometry ------------------------------------------------------------------ */
 
-#define OWNER_SQL_USER " AND user_id = $2 AND expires_at > $3"
-#define OWNER_SQL_ANON " AND anon_id = $2 AND expires_at > $3"
-
-/* Parameters $2 (owner) and $3 (now) for the owner condition. */
-static const char *owner_cond(const struct tryon_owner *who, struct db_param *p2)
+/* The owner condition over parameters $2 (user or anon id), $3 (now) and,
+ * for a signed-in user with an anonymous id too, $4: a user sees the
+ * sessions made under their account and those of this browser's anonymous
+ * id. Fills p[1] and p[3]; returns the SQL and *np (3 or 4). */
+static const char *owner_cond(const struct tryon_owner *who, struct db_param *p, int *np)
 {
-    if (who->user_id) {
-        *p2 = DB_I64(who->user_id);
-        return OWNER_SQL_USER;
+    *np = 3;
+    if (who->user_id && who->anon_id[0]) {
+        p[1] = DB_I64(who->user_id);
+        p[3] = DB_TEXT(who->anon_id);
+        *np = 4;
+        return " AND (user_id = $2 OR anon_id = $4) AND expires_at > $3";
     }
-    *p2 = DB_TEXT(who->anon_id);
-    return OWNER_SQL_ANON;
+    if (who->user_id) {
+        p[1] = DB_I64(who->user_id);
+        return " AND user_id = $2 AND expires_at > $3";
+    }
+    p[1] = DB_TEXT(who->anon_id);
+    return " AND anon_id = $2 AND expires_at > $3";
 }
 
 static bool valid_id(const char *id)
@@ -253,8 +227,9 @@ enum ff_err tryon_session_geom(struct db *db, const char *session_id,
     memset(out, 0, sizeof *out);
     if (!valid_id(session_id) || !owner_ok(who))
         return FF_ENOTFOUND;
-    struct db_param p[3] = {DB_TEXT(session_id), DB_NULL, DB_I64(db_now_ms())};
-    const char *cond = owner_cond(who, &p[1]);
+    struct db_param p[4] = {DB_TEXT(session_id), DB_NULL, DB_I64(db_now_ms()), DB_NULL};
+    int np;
+    const char *cond = owner_cond(who, p, &np);
     char sql[256];
     snprintf(sql, sizeof sql,
              "SELECT photo_key, photo_type, width, height, geom FROM tryon_sessions"
@@ -264,7 +239,7 @@ enum ff_err tryon_session_geom(struct db *db, const char *session_id,
     bool has = false;
     enum ff_err e = db_acquire(db, &c);
     if (!e)
-        e = db_query(c, sql, p, 3, &r);
+        e = db_query(c, sql, p, np, &r);
     if (!e)
         e = db_next(r, &has);
     if (!e && !has)
@@ -514,17 +489,18 @@ enum ff_err tryon_session_delete(struct tryon *t, const char *session_id,
 {
     if (!valid_id(session_id) || !owner_ok(who))
         return FF_ENOTFOUND;
-    struct db_param p[3] = {DB_TEXT(session_id), DB_NULL, DB_I64(db_now_ms())};
-    char sql[160];
+    struct db_param p[4] = {DB_TEXT(session_id), DB_NULL, DB_I64(db_now_ms()), DB_NULL};
+    int np;
+    char sql[200];
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM tryon_sessions WHERE id = $1%s",
-             owner_cond(who, &p[1]));
+             owner_cond(who, p, &np));
     struct db_tx tx = DB_TX_INIT;
     int64_t mine = 0;
     enum ff_err e = db_begin(t->db, &tx);
     if (!e)
         e = tryon_lock_objects(t->db, tx.conn);
     if (!e)
-        e = db_query_i64(tx.conn, sql, p, 3, &mine);
+        e = db_query_i64(tx.conn, sql, p, np, &mine);
     if (!e && !mine)
         e = FF_ENOTFOUND;
     if (!e)

@@ -68,8 +68,9 @@ const struct vis_engine *tryon_engine(const struct tryon *t);
 
 /* ---- owners -------------------------------------------------------------------- */
 
-/* Who is asking. Sessions match on user_id when it is non-zero, else on anon_id.
- * (Until accounts' http_principal lands, user_id is always 0.) */
+/* Who is asking. A session matches when its user_id is the caller's (signed
+ * in) or its anon_id is the caller's anonymous id: a user sees the sessions of
+ * their account and those this browser made before signing in. */
 struct tryon_owner {
     int64_t user_id;
     char anon_id[TRYON_ANON_MAX + 1]; /* "" = none */
@@ -78,10 +79,11 @@ struct tryon_owner {
 /* True for 22..64 chars of [A-Za-z0-9_-]. */
 bool tryon_anon_id_valid(const char *s);
 
-/* The caller from the request: header X-Anonymous-Id, else cookie ff_anon
- * (a malformed value counts as absent). FF_ENOTFOUND when there is none: then
- * nothing is theirs (answer 404). */
-enum ff_err tryon_req_owner(const struct http_req *req, struct tryon_owner *out) FF_MUST_CHECK;
+/* The caller from accounts' http_principal (http/auth.h): the signed-in user
+ * and the anonymous shopper id (cookie ff_anon or header X-Anonymous-Id; a
+ * malformed value counts as absent). FF_ENOTFOUND when there is neither:
+ * then nothing is theirs (answer 404). */
+enum ff_err tryon_req_owner(struct http_req *req, struct tryon_owner *out) FF_MUST_CHECK;
 
 /* ---- geometry for rendering ---------------------------------------------------- */
 

@@ -3,9 +3,10 @@
  *   GET    /api/v1/tryon/sessions/{id}                  the stored analysis
  *   DELETE /api/v1/tryon/sessions/{id}                  photo, analysis, renders (204)
  *   GET    /api/v1/tryon/sessions/{id}/recommendations  ranked frames with reasons
- * Sessions belong to the caller's anonymous id (X-Anonymous-Id or cookie
- * ff_anon; POST makes one when absent and returns it in both). Another
- * caller's, an expired or a missing session are all 404. Photos, landmarks
+ * Sessions belong to the caller: the signed-in user (accounts) and/or the
+ * anonymous id (cookie ff_anon or X-Anonymous-Id; POST makes one when there is
+ * neither and returns it in both). Another caller's, an expired or a missing
+ * session are all 404. Photos, landmarks
  * and measurements never go to the log. */
 #include <stdio.h>
 #include <string.h>
@@ -47,17 +48,15 @@ static enum ff_err fail(struct http_req *req, enum ff_err e, const char *what)
 static enum ff_err owner_of(struct http_req *req, struct http_resp *resp, bool create,
                             struct tryon_owner *who)
 {
-    if (!tryon_req_owner(req, who))
-        return FF_OK;
-    if (!create)
-        return FF_ENOTFOUND;
-    memset(who, 0, sizeof *who);
+    enum ff_err e = tryon_req_owner(req, who);
+    if (!e || !create)
+        return e;
     tryon_random_id(who->anon_id);
     char cookie[160];
     snprintf(cookie, sizeof cookie,
              TRYON_ANON_COOKIE "=%s; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax",
              who->anon_id);
-    enum ff_err e = http_resp_header(resp, "Set-Cookie", cookie);
+    e = http_resp_header(resp, "Set-Cookie", cookie);
     if (!e)
         e = http_resp_header(resp, TRYON_ANON_HEADER, who->anon_id);
     return e;

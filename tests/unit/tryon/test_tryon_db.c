@@ -181,6 +181,36 @@ TEST(expire_sweep)
     ASSERT(!object_exists(kl));
 }
 
+/* Signed-in owners: a user sees the sessions of their account and those of
+ * their browser's anonymous id; nobody else does. */
+TEST(user_owners)
+{
+    char mine[TRYON_ID_LEN + 1], anon_made[TRYON_ID_LEN + 1];
+    int64_t later = db_now_ms() + 3600 * 1000;
+    add_session(A, "users photo", later, mine);
+    add_session(B, "before sign-in", later, anon_made);
+    struct db_conn *c;
+    ASSERT_OK(db_acquire(db, &c));
+    ASSERT_OK(db_exec(c, "UPDATE tryon_sessions SET user_id = 42, anon_id = NULL WHERE id = $1",
+                      (struct db_param[]){DB_TEXT(mine)}, 1, NULL));
+    db_release(c);
+    struct tryon_owner u = {.user_id = 42}, other = {.user_id = 43}, ub = owner(B), a = owner(A);
+    ub.user_id = 42;
+    struct tryon_geom g;
+    ASSERT_OK(tryon_session_geom(db, mine, &u, &g));
+    ASSERT_EQ(tryon_session_geom(db, mine, &other, &g), FF_ENOTFOUND);
+    ASSERT_EQ(tryon_session_geom(db, mine, &a, &g), FF_ENOTFOUND); /* the row has no anon id */
+    ASSERT_EQ(tryon_session_geom(db, anon_made, &u, &g), FF_ENOTFOUND);
+    ASSERT_OK(tryon_session_geom(db, anon_made, &ub, &g)); /* user 42 in browser B */
+    ASSERT_OK(tryon_session_geom(db, mine, &ub, &g));
+    other.user_id = 43;
+    snprintf(other.anon_id, sizeof other.anon_id, "%s", A);
+    ASSERT_EQ(tryon_session_geom(db, anon_made, &other, &g), FF_ENOTFOUND);
+    ASSERT_EQ(tryon_session_delete(t, mine, &other), FF_ENOTFOUND);
+    ASSERT_OK(tryon_session_delete(t, mine, &u));
+    ASSERT_OK(tryon_session_delete(t, anon_made, &ub));
+}
+
 TEST(anon_ids)
 {
     ASSERT(tryon_anon_id_valid("abcdefghijklmnopqrstuv"));
@@ -219,6 +249,7 @@ int main(void)
     RUN(anon_ids);
     RUN(geom_owner_and_expiry);
     RUN(renders_and_shared_objects);
+    RUN(user_owners);
     RUN(expire_sweep);
     tryon_close(t);
     ff_config_free(cfg);
