@@ -42,6 +42,13 @@ ffenv() {  # ffenv DBURL CMD...: framefit with the bench environment
         FRAMEFIT_LOG_FORMAT=text FRAMEFIT_PORT="$PORT" FRAMEFIT_WORKERS=0 "$@"
 }
 
+exec_ffenv() {  # like ffenv, replacing the (sub)shell: $! is framefit's own pid
+    local url=$1; shift
+    exec env FRAMEFIT_DATABASE_URL="$url" FRAMEFIT_DATA_DIR="$OUT/data" FRAMEFIT_TEST_ROUTES=1 \
+        FRAMEFIT_SECRET_KEY="$(printf 'ab%.0s' $(seq 32))" FRAMEFIT_LOG_LEVEL=warn \
+        FRAMEFIT_LOG_FORMAT=text FRAMEFIT_PORT="$PORT" FRAMEFIT_WORKERS=0 "$@"
+}
+
 sql() {  # sql DBURL QUERY: one line of |-separated values
     case $1 in
     sqlite://*) sqlite3 "${1#sqlite://}" "$2" ;;
@@ -56,7 +63,7 @@ run_case() {  # run_case LABEL DBURL TYPE PAYLOAD [N]
         echo "bench/jobs: port $PORT is already in use (set JOBS_PORT)" >&2
         return 1
     fi
-    ffenv "$url" "$FF" serve >"$OUT/serve.log" 2>&1 &
+    (exec_ffenv "$url" "$FF" serve >"$OUT/serve.log" 2>&1) &
     SRV_PID=$!
     bench_wait_http "http://127.0.0.1:$PORT/healthz"
     local left=$n
@@ -69,7 +76,7 @@ run_case() {  # run_case LABEL DBURL TYPE PAYLOAD [N]
     done
     kill "$SRV_PID" && wait "$SRV_PID" || true
     SRV_PID=""
-    ffenv "$url" "$FF" worker --concurrency "$CONCURRENCY" >"$OUT/worker.log" 2>&1 &
+    (exec_ffenv "$url" "$FF" worker --concurrency "$CONCURRENCY" >"$OUT/worker.log" 2>&1) &
     WRK_PID=$!
     local done=0 i=0
     while [ "$done" -lt "$n" ]; do
