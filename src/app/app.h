@@ -33,6 +33,7 @@ struct mail;
 struct tryon;
 struct acc;
 struct orders;
+struct payments;
 
 struct app {
     const struct ff_config *cfg;
@@ -50,6 +51,8 @@ struct app {
     struct jobs_pool *jobs_pool; /* serve's job workers (NULL when FRAMEFIT_WORKERS=0) */
     struct orders *orders; /* orders/orders.h; app_orders_open (NULL for --print-routes) */
     struct mail *mail; /* the email service (app_mail.c); NULL for --print-routes */
+    struct payments *payments; /* payments/payments.h: Stripe client, webhook dispatch;
+                                  app_payments_open (NULL for --print-routes) */
 };
 
 /* ---- app/app_storage.c ---------------------------------------------------- */
@@ -70,6 +73,16 @@ void app_storage_metrics(struct ff_buf *out, void *ud);
 enum ff_err app_orders_open(struct app *a) FF_MUST_CHECK;
 /* Frees a->orders (NULL-safe, after the server and the workers stopped). */
 void app_orders_close(struct app *a);
+
+/* ---- app/app_payments.c (owned by pay) ------------------------------------ */
+
+/* Creates a->payments over a->db and a->orders (opened first) if not yet
+ * there, with the Stripe client when FRAMEFIT_STRIPE_SECRET_KEY is set, and
+ * registers every part's Stripe event handlers (subscriptions too). why gets
+ * a reason on failure. */
+enum ff_err app_payments_open(struct app *a, char *why, size_t len) FF_MUST_CHECK;
+/* Frees a->payments (NULL-safe, after the server and the workers stopped). */
+void app_payments_close(struct app *a);
 
 /* ---- app/app_jobs.c ------------------------------------------------------- */
 

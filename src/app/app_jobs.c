@@ -19,6 +19,7 @@
 #include "jobs/jobs.h"
 #include "jobs/jobs_admin.h"
 #include "orders/orders.h"
+#include "payments/payments.h"
 #include "tryon/tryon.h"
 #include "mail/mail.h"
 
@@ -36,6 +37,8 @@ static enum ff_err register_modules(struct jobs_registry *reg, struct app *a)
         e = idem_jobs_register(a->idem, reg);
     if (!e && !(e = app_orders_open(a)))
         e = orders_jobs_register(a->orders, reg);
+    if (!e && !(e = app_payments_open(a, NULL, 0)))
+        e = payments_jobs_register(a->payments, reg);
     if (!e)
         e = tryon_jobs_register(reg, a->cfg, a->db);
     return e;

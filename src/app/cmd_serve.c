@@ -201,6 +201,7 @@ out:
     a->tryon = NULL;
     acc_free(a->accounts);
     a->accounts = NULL;
+    app_payments_close(a);
     app_orders_close(a);
     app_storage_close(a);
     ff_secret_free(a->secret);

@@ -109,6 +109,7 @@ static int run(struct app *a, const char *queues, int concurrency)
     status = 0;
 out:
     app_jobs_close(a, 0);
+    app_payments_close(a);
     app_orders_close(a);
     app_mail_close(a);
     app_storage_close(a);

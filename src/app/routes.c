@@ -11,6 +11,7 @@
 #include "mail/mail.h"
 #include "idem/idem.h"
 #include "orders/orders.h"
+#include "payments/payments.h"
 #include "render_http/render_http.h"
 #include "tryon/tryon.h"
 
@@ -31,6 +32,8 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
         e = jobs_http_register(r, a->db); /* staff: list, get, retry, discard */
     if (!e)
         e = orders_http_register(r, a->orders);
+    if (!e) /* Stripe webhook, payment intents, refunds, customer cancel */
+        e = payments_http_register(r, a->payments);
     if (!e)
         e = mail_http_register(r, a->mail);
     if (!e && a->cfg->test_routes)

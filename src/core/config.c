@@ -104,6 +104,39 @@ static const char *check_secret_key(const char *v)
     return NULL;
 }
 
+/* Stripe settings: printable ASCII without spaces (they go into headers). */
+static const char *check_printable(const char *v)
+{
+    for (const char *p = v; *p; p++)
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+            return "must be printable ASCII without spaces";
+    return NULL;
+}
+
+static const char *check_stripe_url(const char *v)
+{
+    size_t n = strlen(v);
+    if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+        return "must start with https:// (http:// only for a local stand-in)";
+    if (n && v[n - 1] == '/')
+        return "must not end with '/'";
+    return check_printable(v);
+}
+
+static const char *check_stripe_key(const char *v)
+{
+    if (*v && strncmp(v, "sk_", 3) && strncmp(v, "rk_", 3))
+        return "must be empty or a Stripe secret key (sk_...) or restricted key (rk_...)";
+    return check_printable(v);
+}
+
+static const char *check_stripe_whsec(const char *v)
+{
+    if (*v && strncmp(v, "whsec_", 6))
+        return "must be empty or a webhook signing secret (whsec_...)";
+    return check_printable(v);
+}
+
 static const char *check_public_url(const char *v)
 {
     size_t n = strlen(v);
@@ -195,6 +228,15 @@ static const struct cfg_row rows[] = {
      false, "seconds an Idempotency-Key's answer is kept for retries (default 24 h)"},
     {"FRAMEFIT_RESERVATION_MINUTES", CFG_INT, OFF(reservation_minutes), "30", 1, 7 * 24 * 60,
      NULL, false, "minutes checkout holds stock for an unpaid order before cancelling it"},
+    {"FRAMEFIT_STRIPE_API_URL", CFG_STR, OFF(stripe_api_url), "https://api.stripe.com", 8, 2048,
+     check_stripe_url, false, "Stripe API base URL (a stand-in in tests); no trailing '/'"},
+    {"FRAMEFIT_STRIPE_TIMEOUT_MS", CFG_INT, OFF(stripe_timeout_ms), "10000", 100, 120000, NULL,
+     false, "timeout of one Stripe API request (ms); safe requests are retried twice"},
+    {"FRAMEFIT_STRIPE_SECRET_KEY", CFG_STR, OFF(stripe_secret_key), "", 0, 512, check_stripe_key,
+     true, "Stripe secret API key sk_... (empty = payment endpoints answer 503); secret"},
+    {"FRAMEFIT_STRIPE_WEBHOOK_SECRET", CFG_STR, OFF(stripe_webhook_secret), "", 0, 512,
+     check_stripe_whsec, true, "Stripe webhook endpoint secret whsec_... (empty = the webhook"
+     " answers 503); secret"},
     {"FRAMEFIT_SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout_s), "10", 0, 600, NULL, false,
      "seconds to let in-flight requests finish on SIGTERM/SIGINT"},
     {"FRAMEFIT_WORKERS", CFG_INT, OFF(workers), "2", 0, 256, NULL, false,

@@ -35,6 +35,10 @@ struct ff_config {
     int request_timeout_s;  /* FRAMEFIT_REQUEST_TIMEOUT: idle connection timeout */
     int idempotency_ttl_s;  /* FRAMEFIT_IDEMPOTENCY_TTL: Idempotency-Key retention */
     int reservation_minutes; /* FRAMEFIT_RESERVATION_MINUTES: unpaid orders' stock hold */
+    char *stripe_api_url;   /* FRAMEFIT_STRIPE_API_URL: Stripe base URL, no trailing '/' */
+    int stripe_timeout_ms;  /* FRAMEFIT_STRIPE_TIMEOUT_MS: one Stripe request */
+    char *stripe_secret_key; /* FRAMEFIT_STRIPE_SECRET_KEY: "" = payments off; a secret */
+    char *stripe_webhook_secret; /* FRAMEFIT_STRIPE_WEBHOOK_SECRET: whsec_...; a secret */
     int shutdown_timeout_s; /* FRAMEFIT_SHUTDOWN_TIMEOUT: in-flight drain bound */
     int workers;            /* FRAMEFIT_WORKERS: job worker threads in serve (0 = none) */
     char *jobs_queues;      /* FRAMEFIT_JOBS_QUEUES: comma list ("" = all queues) */

@@ -41,6 +41,12 @@ static const struct kind_row kinds[HTTP_PK_COUNT] = {
     [HTTP_PK_OUT_OF_STOCK] = {409, TYPE_BASE "out-of-stock", "Not enough stock"},
     [HTTP_PK_INVALID_TRANSITION] = {409, TYPE_BASE "invalid-transition",
                                     "Order state change not allowed"},
+    [HTTP_PK_PAYMENTS_UNAVAILABLE] = {503, TYPE_BASE "payments-unavailable",
+                                      "Payments unavailable"},
+    [HTTP_PK_PAYMENT_PROVIDER] = {502, TYPE_BASE "payment-provider-error",
+                                  "The payment provider refused the request"},
+    [HTTP_PK_WEBHOOK_SIGNATURE] = {400, TYPE_BASE "webhook-signature",
+                                   "Webhook signature invalid"},
 };
 
 enum http_problem_kind http_problem_kind_of(enum ff_err err)
@@ -101,7 +107,8 @@ void http_problem_render(struct http_req *req, struct http_resp *resp)
     int status = kinds[k].status;
     const char *detail = req->err_detail;
     /* never leak internal error text: 5xx details are generic */
-    if (status >= 500 && k != HTTP_PK_UNAVAILABLE && k != HTTP_PK_NOT_IMPLEMENTED)
+    if (status >= 500 && k != HTTP_PK_UNAVAILABLE && k != HTTP_PK_NOT_IMPLEMENTED &&
+        k != HTTP_PK_PAYMENTS_UNAVAILABLE && k != HTTP_PK_PAYMENT_PROVIDER)
         detail = "The server failed to handle the request; see the logs for this request id.";
     if (!detail && req->field_errs)
         detail = "One or more fields are invalid; see errors.";

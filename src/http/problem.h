@@ -34,6 +34,9 @@ enum http_problem_kind {
     HTTP_PK_IDEM_IN_USE,         /* 409 Idempotency-Key's first request still running */
     HTTP_PK_OUT_OF_STOCK,        /* 409 not enough stock (orders: errors[] names the variants) */
     HTTP_PK_INVALID_TRANSITION,  /* 409 order state change not allowed from the current state */
+    HTTP_PK_PAYMENTS_UNAVAILABLE, /* 503 payments not configured or Stripe unreachable (payments) */
+    HTTP_PK_PAYMENT_PROVIDER,    /* 502 Stripe refused the request; detail has Stripe's message */
+    HTTP_PK_WEBHOOK_SIGNATURE,   /* 400 webhook signature missing, malformed or not matching */
     HTTP_PK_COUNT
 };
 

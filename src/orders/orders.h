@@ -102,6 +102,18 @@ enum ff_err orders_transition(struct orders *o, struct db_conn *c, int64_t id,
                               const char *carrier, const char *tracking,
                               enum orders_status *from_out) FF_MUST_CHECK;
 
+/* Records an event on order id without a state change (from = to = the
+ * current status) with actor and reason, plus the "order.event" outbox job,
+ * on c (inside the caller's transaction): notes for staff such as a payment
+ * amount mismatch. FF_ENOTFOUND. */
+enum ff_err orders_note(struct orders *o, struct db_conn *c, int64_t id, const char *actor,
+                        const char *reason) FF_MUST_CHECK;
+/* Adds flag (e.g. "disputed": shown as the order's "disputed": true) to
+ * order id's flags once, bumping its version. *added (may be NULL) tells
+ * whether it was new. FF_ENOTFOUND. */
+enum ff_err orders_set_flag(struct orders *o, struct db_conn *c, int64_t id, const char *flag,
+                            bool *added) FF_MUST_CHECK;
+
 /* ---- prescriptions (prescription.c) -------------------------------------------------- */
 
 struct orders_rx_err {

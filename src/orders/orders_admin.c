@@ -134,6 +134,52 @@ enum ff_err orders_transition(struct orders *o, struct db_conn *c, int64_t id,
     return e;
 }
 
+enum ff_err orders_note(struct orders *o, struct db_conn *c, int64_t id, const char *actor,
+                        const char *reason)
+{
+    char status[32] = "";
+    struct db_rows *r;
+    enum ff_err e = db_query(c, "SELECT status FROM orders WHERE id = $1",
+                             (struct db_param[]){DB_I64(id)}, 1, &r);
+    if (e)
+        return e;
+    bool has;
+    e = db_next(r, &has);
+    if (!e && has)
+        snprintf(status, sizeof status, "%s", db_col_text(r, 0, NULL));
+    db_rows_free(r);
+    if (e || !has)
+        return e ? e : FF_ENOTFOUND;
+    (void)o;
+    return ord__event(c, id, status, status, actor, reason, db_now_ms());
+}
+
+enum ff_err orders_set_flag(struct orders *o, struct db_conn *c, int64_t id, const char *flag,
+                            bool *added)
+{
+    (void)o;
+    if (added)
+        *added = false;
+    if (!flag || !*flag || strchr(flag, ','))
+        return FF_EINVAL;
+    int64_t n = 0, changed = 0;
+    enum ff_err e = db_query_i64(c, "SELECT COUNT(*) FROM orders WHERE id = $1",
+                                 (struct db_param[]){DB_I64(id)}, 1, &n);
+    if (!e && !n)
+        return FF_ENOTFOUND;
+    /* flags is a comma list: ",a,b," style matching on ',' || flags || ',' */
+    if (!e)
+        e = db_exec(c,
+                    "UPDATE orders SET flags = CASE WHEN flags = '' THEN $2 ELSE flags || ',' ||"
+                    " $2 END, version = version + 1, updated_at = $3 WHERE id = $1 AND"
+                    " (',' || flags || ',') NOT LIKE ('%,' || $2 || ',%')",
+                    (struct db_param[]){DB_I64(id), DB_TEXT(flag), DB_I64(db_now_ms())}, 3,
+                    &changed);
+    if (!e && added)
+        *added = changed > 0;
+    return e;
+}
+
 /* ---- HTTP: staff update ---------------------------------------------------------------- */
 
 static const char *const staff_targets[] = {"fulfilled", "shipped", "delivered", "cancelled",
