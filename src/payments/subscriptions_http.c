@@ -11,11 +11,11 @@
 #include "http/problem.h"
 #include "http/router.h"
 #include "http/validate.h"
+#include "payments/payments.h"
 #include "payments/stripe.h"
 #include "payments/subscriptions_int.h"
 
 #define ROUTE "/api/v1/merchant/subscription"
-#define RETRY_AFTER_S "5"
 
 enum ff_err subs_new(const struct subs_opts *o, struct subs **out)
 {
@@ -93,22 +93,13 @@ static enum ff_err reply_plan(struct http_resp *resp, int status, const struct s
 
 /* ---- Stripe ----------------------------------------------------------------------------- */
 
-/* Turns a failed Stripe call into the problem: 503 + Retry-After when Stripe
- * may come back (the caller kept everything needed to finish later), 502 when
- * it refused. */
+/* A failed Stripe call as the problem (payments.h): 503 payments-unavailable
+ * + Retry-After when Stripe may come back (everything needed to finish later
+ * is kept), 502 payment-provider-error when it refused. */
 static enum ff_err stripe_problem(struct http_req *req, struct http_resp *resp,
                                   const struct stripe_resp *sr, const char *what)
 {
-    ff_log(FF_LOG_WARN, "subs", "%s: %s", what, sr->why);
-    if (sr->outcome == STRIPE_UNAVAILABLE) {
-        if (http_resp_header(resp, "Retry-After", RETRY_AFTER_S))
-            return FF_ENOMEM;
-        return http_problem_set(req, HTTP_PK_UNAVAILABLE,
-                                "Stripe is unavailable (%s); nothing was lost: retry the same "
-                                "request later",
-                                what);
-    }
-    return http_problem_set(req, HTTP_PK_BAD_GATEWAY, "Stripe refused %s", what);
+    return payments_stripe_problem(req, resp, sr, what);
 }
 
 static bool stripe_id_ok(const char *id)
@@ -424,10 +415,7 @@ static enum ff_err reread_subscription(struct http_req *req, struct http_resp *r
 
 static enum ff_err no_stripe(struct http_req *req, struct http_resp *resp)
 {
-    if (http_resp_header(resp, "Retry-After", "60"))
-        return FF_ENOMEM;
-    return http_problem_set(req, HTTP_PK_UNAVAILABLE,
-                            "payments are not configured (FRAMEFIT_STRIPE_SECRET_KEY)");
+    return payments_unavailable(req, resp);
 }
 
 static enum ff_err create_plan(struct http_req *req, struct http_resp *resp)
@@ -456,13 +444,14 @@ static enum ff_err create_plan(struct http_req *req, struct http_resp *resp)
     bool exists = false;
     if ((e = open_row(req, s, email, name, price, &row, &exists)))
         return e;
-    if (exists && row.st.status == SUBS_INCOMPLETE)
-        return reread_subscription(req, resp, s, &row);
+    if (exists && row.st.status == SUBS_INCOMPLETE && !strcmp(row.price_id, price))
+        return reread_subscription(req, resp, s, &row); /* its first invoice, again */
     if (exists)
         return http_problem_set(req, HTTP_PK_CONFLICT,
-                                "the merchant already has a subscription (%s, status %s); "
+                                "the merchant already has a subscription (%s on %s, status %s); "
                                 "cancel it first",
-                                row.subscription_id, subs_status_name(row.st.status));
+                                row.subscription_id, row.price_id,
+                                subs_status_name(row.st.status));
     if (!row.customer_id[0] && (e = create_customer(req, resp, s, &row)))
         return e;
     return create_subscription(req, resp, s, &row);

@@ -206,7 +206,8 @@ def t_create(s, st, db_url, staff):
 def t_webhooks(s, st, db_url, sub):
     # the first invoice is paid -> active
     evs = st.ctl("invoice", {"subscription": sub, "outcome": "paid"})["events"]
-    p = wait_plan(s, lambda p: p["status"] == "active", "active")
+    paid = lambda p: p["last_invoice"] and p["last_invoice"]["status"] == "paid"  # noqa: E731
+    p = wait_plan(s, lambda p: p["status"] == "active" and paid(p), "active")
     assert p["service_enabled"] is True and p["warning"] is None, p
     assert p["last_invoice"]["status"] == "paid" and p["last_invoice"]["amount_cents"] == 4900, p
     assert p["current_period_end"], p
@@ -217,14 +218,15 @@ def t_webhooks(s, st, db_url, sub):
     # a renewal fails -> past_due, still on (grace) with a warning
     time.sleep(1.1)  # a new second: the renewal is newer than the state above
     evs = st.ctl("invoice", {"subscription": sub, "outcome": "failed", "cycle": True})["events"]
-    p = wait_plan(s, lambda p: p["status"] == "past_due", "past_due")
+    p = wait_plan(s, lambda p: p["status"] == "past_due" and p["last_invoice"]["failure"],
+                  "past_due")
     assert p["service_enabled"] is True and p["warning"], p
     assert p["last_invoice"]["failure"] == "Your card was declined.", p
     assert p["past_due_since"], p
     # paid on Stripe's retry, delivered three times: applied once, active
     time.sleep(1.1)
     evs = st.ctl("invoice", {"subscription": sub, "outcome": "paid", "deliver": 3})["events"]
-    p = wait_plan(s, lambda p: p["status"] == "active", "active again")
+    p = wait_plan(s, lambda p: p["status"] == "active" and paid(p), "active again")
     for e in evs:
         wait_event(db_url, e["id"])
     time.sleep(0.5)  # let the duplicate deliveries land
