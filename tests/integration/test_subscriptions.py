@@ -323,6 +323,21 @@ def t_after_cancel(s, st, db_url):
     assert int(rows[0][0]) == 3, rows  # the canceled, the refused, the active one
 
 
+def t_not_configured(framefit, db_url):
+    """No FRAMEFIT_STRIPE_SECRET_KEY: reading works, changing is a 503."""
+    env = {"FRAMEFIT_ADMIN_TOKEN": TOKEN, "FRAMEFIT_WORKERS": "0"}
+    with Server(framefit, db_url=db_url, env=env) as s:
+        assert plan(s)["status"] in ("none", "active"), plan(s)
+        r = s.request("POST", PATH, {"email": "owner@shop.example", "price_id": PRICE}, ADMIN)
+        problem(r, 503, "payments-unavailable")
+        assert r.header("retry-after"), r.headers
+        problem(s.request("DELETE", PATH, headers=ADMIN), 503, "payments-unavailable")
+        # no price configured and none given: 422
+        p = problem(s.request("POST", PATH, {"email": "owner@shop.example"}, ADMIN), 422,
+                    "validation")
+        assert p["errors"][0]["field"] == "price_id", p
+
+
 def run(framefit, db_url):
     st = Stripe()
     env = {"FRAMEFIT_ADMIN_TOKEN": TOKEN, "FRAMEFIT_STRIPE_API_URL": st.url,
@@ -340,6 +355,7 @@ def run(framefit, db_url):
             t_after_cancel(s, st, db_url)
     finally:
         st.stop()
+    t_not_configured(framefit, db_url)
 
 
 def pg_url():
