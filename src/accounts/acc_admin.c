@@ -100,6 +100,12 @@ static enum ff_err delete_me(struct http_req *req, struct http_resp *resp)
     e = db_begin(a->db, &tx);
     if (!e)
         e = acc__audit(tx.conn, req, "account_deleted", u.id, u.id, d);
+    /* the account's try-on photos go with it: their sessions expire now (invisible at
+     * once; the hourly "tryon.expire" sweep deletes the photos and renders). The face
+     * profile goes by ON DELETE CASCADE. */
+    if (!e)
+        e = db_exec(tx.conn, "UPDATE tryon_sessions SET expires_at = 0 WHERE user_id = $1",
+                    (struct db_param[]){DB_I64(u.id)}, 1, NULL);
     if (!e)
         e = db_exec(tx.conn, "DELETE FROM users WHERE id = $1",
                     (struct db_param[]){DB_I64(u.id)}, 1, NULL);

@@ -11,7 +11,7 @@ static const struct http_principal anonymous = {0};
 
 static bool anon_id_ok(const char *s, size_t n)
 {
-    if (n < 22 || n > 64)
+    if (n < HTTP_ANON_ID_MIN || n > HTTP_ANON_ID_MAX)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -22,6 +22,20 @@ static bool anon_id_ok(const char *s, size_t n)
     return true;
 }
 
+bool http_anon_id_valid(const char *s)
+{
+    return s && anon_id_ok(s, strnlen(s, HTTP_ANON_ID_MAX + 1));
+}
+
+/* The anonymous shopper id of req (cookie first, then header), or NULL. */
+static const char *anon_id_of(struct http_req *req)
+{
+    const char *a = http_cookie(req, "ff_anon");
+    if (!http_anon_id_valid(a))
+        a = http_header(req, "X-Anonymous-Id");
+    return http_anon_id_valid(a) ? a : NULL;
+}
+
 const struct http_principal *http_principal(struct http_req *req)
 {
     if (req->principal)
@@ -30,11 +44,7 @@ const struct http_principal *http_principal(struct http_req *req)
     struct http_principal *p = ff_arena_calloc(req->arena, 1, sizeof *p);
     if (!p)
         return &anonymous;
-    const char *a = http_cookie(req, "ff_anon");
-    if (!a || !anon_id_ok(a, strlen(a)))
-        a = http_header(req, "X-Anonymous-Id");
-    if (a && anon_id_ok(a, strlen(a)))
-        p->anon_id = a;
+    p->anon_id = anon_id_of(req);
     req->principal = p;
     return p;
 }
@@ -45,8 +55,8 @@ enum ff_err http_principal_set(struct http_req *req, const struct http_principal
     if (!c)
         return FF_ENOMEM;
     *c = *p;
-    if (!c->anon_id && req->principal)
-        c->anon_id = req->principal->anon_id;
+    if (!c->anon_id) /* a signed-in shopper keeps this browser's anonymous id */
+        c->anon_id = req->principal ? req->principal->anon_id : anon_id_of(req);
     req->principal = c;
     req->is_staff = c->role >= HTTP_ROLE_STAFF;
     return FF_OK;

@@ -46,11 +46,20 @@ struct http_principal {
     bool break_glass;    /* authenticated by FRAMEFIT_ADMIN_TOKEN */
 };
 
+#define HTTP_ANON_ID_MIN 22
+#define HTTP_ANON_ID_MAX 64
+/* True when s is a well-formed anonymous shopper id: 22..64 chars of
+ * [A-Za-z0-9_-] (NULL: false). The one check every module uses. */
+bool http_anon_id_valid(const char *s);
+
 /* The caller of req (request memory); never NULL: anonymous when no one
  * authenticated. */
 const struct http_principal *http_principal(struct http_req *req);
 
-/* Sets req's principal (copied into the request arena). FF_ENOMEM. */
+/* Sets req's principal (copied into the request arena). A principal without
+ * anon_id keeps the request's anonymous shopper id (cookie or header), so a
+ * signed-in shopper still owns what this browser made before signing in.
+ * FF_ENOMEM. */
 enum ff_err http_principal_set(struct http_req *req,
                                const struct http_principal *p) FF_MUST_CHECK;
 

@@ -34,6 +34,17 @@ enum ff_err tryon_session_json(struct db *db, const char *id, const struct tryon
 enum ff_err tryon_recommend(struct tryon *t, const char *id, const struct tryon_owner *who,
                             int limit, json_t **out, char *detail, size_t dlen) FF_MUST_CHECK;
 
+/* Recommendations from a face shape name and sizes alone (a saved face
+ * profile): face_w_mm the face width, icd_mm the inner eye-corner distance.
+ * Same document as tryon_recommend without "session_id". FF_EINVAL (with
+ * detail) for an unknown shape or non-positive sizes. */
+enum ff_err tryon_recommend_for(struct tryon *t, const char *shape, double face_w_mm,
+                                double icd_mm, int limit, json_t **out, char *detail,
+                                size_t dlen) FF_MUST_CHECK;
+
+/* The inner eye-corner distance (landmarks 39-42) of g in mm, yaw-corrected. */
+double tryon_inner_eye_mm(const struct tryon_geom *g);
+
 /* "2026-11-25T00:00:00.000Z" (32 bytes are plenty). */
 void tryon_iso_time(int64_t ms, char *buf, size_t len);
 

@@ -90,17 +90,7 @@ void tryon_random_id(char out[TRYON_ID_LEN + 1])
 
 bool tryon_anon_id_valid(const char *s)
 {
-    if (!s)
-        return false;
-    size_t n = 0;
-    for (; s[n]; n++) {
-        char ch = s[n];
-        if (n >= TRYON_ANON_MAX ||
-            !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '-' || ch == '_'))
-            return false;
-    }
-    return n >= TRYON_ANON_MIN;
+    return http_anon_id_valid(s);
 }
 
 enum ff_err tryon_req_owner(struct http_req *req, struct tryon_owner *out)

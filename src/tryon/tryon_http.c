@@ -23,6 +23,8 @@
 #define MAX_FORM_PARTS 8
 #define FORM_OVERHEAD (64u << 10) /* multipart framing around the photo */
 
+enum ff_err tryon_profile_register(struct http_router *r, struct tryon *t); /* tryon_profile.c */
+
 static enum ff_err private_headers(struct http_resp *resp)
 {
     return http_resp_header(resp, "Cache-Control", "private, no-store");
@@ -219,6 +221,8 @@ enum ff_err tryon_http_register(struct http_router *r, struct tryon *t)
     if (!e)
         e = http_route_add(r, HTTP_GET, "/api/v1/tryon/sessions/{id}/recommendations", h_reco, t,
                            0);
+    if (!e)
+        e = tryon_profile_register(r, t);
     if (!e && t) /* photos are larger than JSON bodies */
         e = http_route_set_max_body(r, HTTP_POST, base, t->max_bytes + FORM_OVERHEAD);
     return e;

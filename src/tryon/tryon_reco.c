@@ -77,17 +77,23 @@ struct face_size {
     int temple_min, temple_max;
 };
 
-static void size_targets(const struct tryon_geom *g, double rel_err, struct face_size *s)
+/* icd_mm: the inner eye-corner distance (39-42) in mm, from which the bridge
+ * follows. */
+static void size_targets(double face_w, double icd_mm, double rel_err, struct face_size *s)
 {
-    double icd = hypot(g->landmarks[42][0] - g->landmarks[39][0],
-                       g->landmarks[42][1] - g->landmarks[39][1]) *
-                 g->mm_per_px / cos(fmin(fabs(g->yaw_deg), 60.0) * M_PI / 180.0);
-    s->face_w = g->face_width_mm;
+    s->face_w = face_w;
     s->sigma = fmax(6.0, s->face_w * rel_err);
-    s->bridge_ideal = fmin(24.0, fmax(14.0, round(icd - 14.0)));
+    s->bridge_ideal = fmin(24.0, fmax(14.0, round(icd_mm - 14.0)));
     s->lens_ideal = round((s->face_w - ENDPIECES_MM - s->bridge_ideal) / 2.0);
     s->temple_min = s->face_w < 135 ? 135 : s->face_w < 148 ? 140 : 145;
     s->temple_max = s->temple_min + 10;
+}
+
+double tryon_inner_eye_mm(const struct tryon_geom *g)
+{
+    return hypot(g->landmarks[42][0] - g->landmarks[39][0],
+                 g->landmarks[42][1] - g->landmarks[39][1]) *
+           g->mm_per_px / cos(fmin(fabs(g->yaw_deg), 60.0) * M_PI / 180.0);
 }
 
 static json_t *range(double lo, double hi)
@@ -263,18 +269,38 @@ enum ff_err tryon_recommend(struct tryon *t, const char *id, const struct tryon_
     ff_free(text);
     if (e)
         return e;
+    if (!g.has_face || !(g.face_width_mm > 0)) {
+        ff_errbuf(detail, dlen, "no usable face was found in this session's photo; "
+                                "upload a new one to get recommendations");
+        return FF_EINVAL;
+    }
+    e = tryon_recommend_for(t, shape, g.face_width_mm, tryon_inner_eye_mm(&g), limit, out,
+                            detail, dlen);
+    if (!e && json_object_set_new(*out, "session_id", json_string(id))) {
+        json_decref(*out);
+        *out = NULL;
+        e = FF_ENOMEM;
+    }
+    return e;
+}
+
+enum ff_err tryon_recommend_for(struct tryon *t, const char *shape, double face_w_mm,
+                                double icd_mm, int limit, json_t **out, char *detail,
+                                size_t dlen)
+{
+    *out = NULL;
     int face = cat_face_parse(shape);
-    if (!g.has_face || face < 0 || face >= TRYON_SHAPE_COUNT || !(g.face_width_mm > 0)) {
+    if (face < 0 || face >= TRYON_SHAPE_COUNT || !(face_w_mm > 0) || !(icd_mm > 0)) {
         ff_errbuf(detail, dlen, "no usable face was found in this session's photo; "
                                 "upload a new one to get recommendations");
         return FF_EINVAL;
     }
     struct face_size s;
-    size_targets(&g, TRYON_SCALE_REL_ERR, &s);
+    size_targets(face_w_mm, icd_mm, TRYON_SCALE_REL_ERR, &s);
     json_t *pages = json_array();
     struct cand *cands = NULL;
     size_t n = 0;
-    e = gather(t->db, (enum tryon_face_shape)face, &s, pages, &cands, &n);
+    enum ff_err e = gather(t->db, (enum tryon_face_shape)face, &s, pages, &cands, &n);
     if (!e) {
         if (n)
             qsort(cands, n, sizeof *cands, cmp_cand);
@@ -294,8 +320,7 @@ enum ff_err tryon_recommend(struct tryon *t, const char *id, const struct tryon_
             range(s.lens_ideal - 3, s.lens_ideal + 3), "bridge_mm",
             range(s.bridge_ideal - 2, s.bridge_ideal + 2), "temple_mm",
             range(s.temple_min, s.temple_max));
-        *out = json_pack("{s:s,s:s,s:o,s:o,s:o,s:I,s:s}", "session_id", id, "face_shape",
-                         shape, "frame_shapes", shapes_json((enum tryon_face_shape)face),
+        *out = json_pack("{s:s,s:o,s:o,s:o,s:I,s:s}", "face_shape", shape, "frame_shapes", shapes_json((enum tryon_face_shape)face),
                          "size", size, "items", items, "candidates", (json_int_t)n,
                          "method",
                          "score = 0.5 frame-shape fit for the face shape + 0.4 size fit "

@@ -167,8 +167,12 @@ def check_analysis(d):
     assert d["photo"]["content_type"] in ("image/jpeg", "image/png")
 
 
+PHOTO = None
+
+
 def run(framefit, db_url, faces_dir):
-    photo_path = os.path.join(faces_dir, "helen_train_1259817140_1.jpg")
+    global PHOTO
+    photo_path = PHOTO = os.path.join(faces_dir, "helen_train_1259817140_1.jpg")
     photo = open(photo_path, "rb").read()
     env = {"FRAMEFIT_TRYON_MAX_BYTES": "600K", "FRAMEFIT_LOG_LEVEL": "debug"}
     with Server(framefit, db_url=db_url, seed=True, env=env) as s:
@@ -238,6 +242,9 @@ def run(framefit, db_url, faces_dir):
         assert rec["face_shape"] == d2["face_shape"]["shape"]
         assert 1 <= len(rec["items"]) <= 5 and rec["candidates"] >= len(rec["items"]), rec
         assert rec["frame_shapes"][0]["fit"] >= rec["frame_shapes"][-1]["fit"]
+
+        # -- the face profile: saved on the account only with consent
+        profile(s, d2)
         for k in ("frame_width_mm", "lens_width_mm", "bridge_mm", "temple_mm"):
             assert rec["size"][k]["min"] < rec["size"][k]["max"], rec["size"]
         stock = [it["product"]["in_stock"] for it in rec["items"]]
@@ -327,6 +334,94 @@ def run(framefit, db_url, faces_dir):
     with Server(framefit, db_url=db_url, env={"FRAMEFIT_TRYON_MAX_PIXELS": "100000"}) as s:
         p = check_problem(s.request("POST", BASE, photo, {"Content-Type": "image/jpeg"}), 413)
         assert "pixels" in p["detail"], p
+
+
+def login(s, email):
+    """A new customer account; returns its access token header."""
+    pw = "correct horse battery"
+    r = s.request("POST", "/api/v1/auth/register", {"email": email, "password": pw})
+    assert r.status in (201, 202), r
+    r = s.request("POST", "/api/v1/auth/login", {"email": email, "password": pw})
+    assert r.status == 200, r
+    return {"Authorization": "Bearer " + r.json()["access_token"]}
+
+
+def profile(s, d2):
+    """PUT/GET/DELETE /api/v1/me/face-profile and GET /api/v1/me/recommendations."""
+    P = "/api/v1/me/face-profile"
+    me = login(s, "face-%d@example.com" % os.getpid())
+    other = login(s, "other-%d@example.com" % os.getpid())
+    # anonymous callers have no profile; signed-in callers have none until they agree
+    check_problem(s.request("GET", P), 401)
+    check_problem(s.request("PUT", P, {"session_id": d2["id"], "consent": True}, OWNER), 401)
+    check_problem(s.request("GET", P, headers=me), 404, "not-found")
+    check_problem(s.request("GET", "/api/v1/me/recommendations", headers=me), 404)
+    # no consent, or consent not exactly true: 422 naming the field, nothing stored
+    mine = dict(me, **OWNER)  # signed in, same browser: the anonymous session is theirs
+    for body in ({"session_id": d2["id"]}, {"session_id": d2["id"], "consent": False},
+                 {"session_id": d2["id"], "consent": "yes"}, {"session_id": d2["id"], "consent": 1}):
+        p = check_problem(s.request("PUT", P, body, mine), 422)
+        assert [e["field"] for e in p["errors"]] == ["consent"], p
+    assert sql_count(s, "SELECT COUNT(*) FROM face_profiles") == 0
+    # malformed bodies
+    check_problem(s.request("PUT", P, b"{not json", dict(mine, **{"Content-Type": "application/json"})), 400)
+    p = check_problem(s.request("PUT", P, {"consent": True}, mine), 422)
+    assert [e["field"] for e in p["errors"]] == ["session_id"], p
+    check_problem(s.request("PUT", P, {"session_id": "x" * 65, "consent": True}, mine), 422)
+    # someone else's session (another account, another browser) is 404
+    check_problem(s.request("PUT", P, {"session_id": d2["id"], "consent": True},
+                            dict(other, **OTHER)), 404, "not-found")
+    check_problem(s.request("PUT", P, {"session_id": "nosuchsession00000000", "consent": True},
+                            mine), 404, "not-found")
+    assert sql_count(s, "SELECT COUNT(*) FROM face_profiles") == 0
+    # with consent: saved, derived numbers only
+    r = s.request("PUT", P, {"session_id": d2["id"], "consent": True}, mine)
+    assert r.status == 200, r
+    assert r.header("cache-control") == "private, no-store"
+    prof = r.json()
+    assert prof["face_shape"]["shape"] == d2["face_shape"]["shape"], prof
+    assert prof["face_shape"]["confidence"] == d2["face_shape"]["confidence"]
+    m = prof["measurements"]
+    assert m["face_width_mm"] == d2["measurements"]["face_width_mm"]
+    assert 50 <= m["pupillary_distance_mm"] <= 80 and 20 <= m["inner_eye_distance_mm"] <= 45, m
+    assert prof["source_session_id"] == d2["id"] and prof["consent_at"].endswith("Z")
+    text = json.dumps(prof)
+    assert "landmarks" not in text and "photo" not in text, text
+    # only the owner sees it; the same document comes back
+    g = s.request("GET", P, headers=me)
+    assert g.status == 200 and g.json() == prof, g
+    check_problem(s.request("GET", P, headers=other), 404)
+    # recommendations from the profile alone, no session needed
+    r = s.request("GET", "/api/v1/me/recommendations?limit=4", headers=me)
+    assert r.status == 200, r
+    rec = r.json()
+    assert rec["face_shape"] == prof["face_shape"]["shape"] and 1 <= len(rec["items"]) <= 4, rec
+    assert rec["size"]["face_width_mm"] == round(m["face_width_mm"], 1), rec["size"]
+    check_problem(s.request("GET", "/api/v1/me/recommendations?limit=0", headers=me), 422)
+    # saving again replaces; the session expiring later does not remove the profile
+    assert s.request("PUT", P, {"session_id": d2["id"], "consent": True}, mine).status == 200
+    assert sql_count(s, "SELECT COUNT(*) FROM face_profiles") == 1
+    # withdrawing consent deletes it (idempotent)
+    r = s.request("DELETE", P, headers=me)
+    assert r.status == 204, r
+    assert s.request("DELETE", P, headers=me).status == 204
+    check_problem(s.request("GET", P, headers=me), 404)
+    assert sql_count(s, "SELECT COUNT(*) FROM face_profiles") == 0
+    # deleting the account deletes the profile (foreign key cascade)
+    assert s.request("PUT", P, {"session_id": d2["id"], "consent": True}, mine).status == 200
+    # ... and the sessions uploaded while signed in (their photos) stop being visible
+    r = s.request("POST", BASE, open(PHOTO, "rb").read(), dict(me, **{"Content-Type": "image/jpeg"}))
+    assert r.status == 201, r
+    signed_in_session = r.json()["id"]
+    assert s.request("GET", BASE + "/" + signed_in_session, headers=me).status == 200
+    r = s.request("DELETE", "/api/v1/me", {"password": "correct horse battery"}, me)
+    assert r.status in (200, 202, 204), r
+    assert sql_count(s, "SELECT COUNT(*) FROM face_profiles") == 0
+    assert sql_count(s, "SELECT COUNT(*) FROM tryon_sessions WHERE id = '%s' AND expires_at > 0"
+                     % signed_in_session) == 0
+    check_problem(s.request("GET", BASE + "/" + signed_in_session, headers=OWNER), 404)
+    out = s.run_cmd("tryon-expire").stdout  # the sweep removes it with its renders
+    assert "deleted 1 expired session" in out, out
 
 
 def sql(s, statement):
