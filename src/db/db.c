@@ -199,6 +199,11 @@ void db_close(struct db *db)
     ff_free(db);
 }
 
+enum db_dialect db_conn_dialect(const struct db_conn *c)
+{
+    return c->db->dialect;
+}
+
 enum db_dialect db_dialect(const struct db *db) { return db->dialect; }
 const char *db_dialect_name(const struct db *db)
 {

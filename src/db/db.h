@@ -54,6 +54,8 @@ FF_MUST_CHECK enum ff_err db_open(const struct db_opts *opts, struct db **out);
 /* Closes every connection. All connections must have been released. */
 void db_close(struct db *db);
 enum db_dialect db_dialect(const struct db *db);
+/* The dialect of the database c belongs to. */
+enum db_dialect db_conn_dialect(const struct db_conn *c);
 /* "sqlite" or "postgres". */
 const char *db_dialect_name(const struct db *db);
 /* The SQLite file path (NULL for PostgreSQL). Owned by db. */

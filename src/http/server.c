@@ -614,6 +614,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     case ST_HEAD:
         c->state = ST_BODY;
         begin(c, method);
+        if (atomic_load(&s->draining)) /* see http_server_shutdown */
+            set_early(c, HTTP_PK_UNAVAILABLE,
+                      "the server is shutting down; retry (another instance will answer)", true);
         if (c->must_close) { /* answer now: the body must not be read */
             run(c);
             return queue(c);
@@ -847,10 +850,13 @@ int http_server_shutdown(struct http_server *s, int timeout_s)
         stop_workers(s);
         return 0;
     }
+    /* No MHD_quiesce_daemon: with MHD_USE_EPOLL and a thread pool it races the
+     * workers removing the listen socket from their epoll sets, and the loser
+     * aborts the process ("Failed to remove listen FD from epoll set",
+     * libmicrohttpd 0.9.75) in the middle of the drain. Instead new requests
+     * are answered at once with 503 + Connection: close while the running
+     * ones finish. */
     atomic_store(&s->draining, 1);
-    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     uint64_t deadline = now_us() + (uint64_t)timeout_s * 1000000u;
     while (atomic_load(&s->inflight) > 0 && now_us() < deadline)
         usleep(10000);

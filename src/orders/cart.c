@@ -224,7 +224,7 @@ static enum ff_err reply_cart(struct orders *o, struct http_req *req, struct htt
 
 /* A new anonymous shopper id (22 chars of base64url), sent back as cookie
  * ff_anon and header X-Anonymous-Id. */
-static const char *new_anon_id(struct http_req *req, struct http_resp *resp)
+const char *ord__new_anon_id(struct http_req *req, struct http_resp *resp)
 {
     static const char abc[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -339,7 +339,7 @@ static enum ff_err change_line(struct http_req *req, struct http_resp *resp, int
     if (!ord__owner(req, owner, sizeof owner)) {
         if (!add)
             return http_errf(req, FF_ENOTFOUND, "variant %" PRId64 " is not in the cart", vid);
-        if (!new_anon_id(req, resp) || !ord__owner(req, owner, sizeof owner))
+        if (!ord__new_anon_id(req, resp) || !ord__owner(req, owner, sizeof owner))
             return FF_ENOMEM;
     }
     struct db_tx tx = DB_TX_INIT;

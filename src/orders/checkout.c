@@ -35,10 +35,14 @@ void ord__cache_changed(struct orders *o)
 
 enum ff_err ord__stock_lock(struct orders *o, struct db_conn *c)
 {
-    if (db_dialect(o->db) != DB_PG)
-        return FF_OK;
-    return db_exec(c, "UPDATE catalog_generation SET gen = gen + 1 WHERE id = 1", NULL, 0,
-                   NULL);
+    (void)o, (void)c;
+    return FF_OK;
+}
+
+int ord__cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
 }
 
 enum ff_err ord__rollup(struct db_conn *c, const int64_t *ids, int n, int64_t now)
@@ -63,8 +67,12 @@ enum ff_err ord__event(struct db_conn *c, int64_t order_id, const char *from, co
                                                 DB_TEXT(actor), DB_TEXT(reason ? reason : ""),
                                                 DB_I64(now)},
                             6, NULL);
-    if (e)
-        return e;
+    return e ? e : ord__event_job(c, order_id, from, to, actor);
+}
+
+enum ff_err ord__event_job(struct db_conn *c, int64_t order_id, const char *from,
+                           const char *to, const char *actor)
+{
     json_t *p = json_pack("{sI ss* ss ss}", "order_id", (json_int_t)order_id, "from", from,
                           "to", to, "actor", actor);
     char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
@@ -72,7 +80,7 @@ enum ff_err ord__event(struct db_conn *c, int64_t order_id, const char *from, co
     if (!text)
         return FF_ENOMEM;
     struct job_spec js = {.type = "order.event", .payload = text};
-    e = jobs_enqueue(c, &js, NULL);
+    enum ff_err e = jobs_enqueue(c, &js, NULL);
     ord__json_text_free(text);
     return e;
 }
@@ -152,173 +160,82 @@ enum ff_err ord__order_json(struct db_conn *c, int64_t id, json_t **out)
 
 /* ---- checkout ----------------------------------------------------------------------- */
 
-static int cmp_i64(const void *a, const void *b)
+/* The cart path: the cart's lines become the wanted items; the cart is
+ * emptied in the same transaction. */
+static enum ff_err cart_checkout_tx(struct orders *o, struct http_req *req, struct db_conn *c,
+                                    const char *owner, const char *email, int64_t *id,
+                                    char **body)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Takes the stock of every line (variant-id order). Short lines become field
- * errors; returns FF_ECONFLICT when any line was short. */
-static enum ff_err take_stock(struct http_req *req, struct db_conn *c,
-                              const struct ord_line *lines, int n)
-{
-    bool short_any = false;
-    for (int i = 0; i < n; i++) {
-        const struct ord_line *l = &lines[i];
-        int64_t changed = 0;
-        enum ff_err e = FF_OK;
-        if (!l->deleted)
-            e = db_exec(c,
-                        "UPDATE variants SET stock = stock - $2 WHERE id = $1 AND stock >= $2",
-                        (struct db_param[]){DB_I64(l->variant_id), DB_I64(l->quantity)}, 2,
-                        &changed);
-        if (e)
-            return e;
-        if (changed == 1)
-            continue;
-        int64_t stock = 0;
-        if (!l->deleted && (e = db_query_i64(c, "SELECT stock FROM variants WHERE id = $1",
-                                             (struct db_param[]){DB_I64(l->variant_id)}, 1,
-                                             &stock)))
-            return e;
-        http_field_error(req, ff_arena_sprintf(req->arena, "variants/%" PRId64, l->variant_id),
-                         l->deleted ? "%d requested, no longer sold"
-                                    : "%d requested, %" PRId64 " in stock",
-                         l->quantity, stock);
-        short_any = true;
-    }
-    return short_any ? FF_ECONFLICT : FF_OK;
-}
-
-/* Inserts the order, its lines and reservations; *id gets the order id. */
-static enum ff_err write_order(struct orders *o, struct http_req *req, struct db_conn *c,
-                               const struct ord_line *lines, int n, int64_t now,
-                               const char *email, int64_t *id)
-{
-    const struct http_principal *p = http_principal(req);
-    int64_t total = 0;
-    for (int i = 0; i < n; i++)
-        total += lines[i].price_cents * lines[i].quantity;
-    int64_t until = now + o->reservation_ms;
-    enum ff_err e = db_query_i64(
-        c,
-        "INSERT INTO orders (user_id, anon_id, status, currency, total_cents, reserved_until,"
-        " created_at, updated_at, email) VALUES ($1, $2, 'pending_payment', $3, $4, $5, $6, $6,"
-        " COALESCE($7, (SELECT email FROM users WHERE id = $1))) RETURNING id",
-        (struct db_param[]){p->user_id > 0 ? DB_I64(p->user_id) : DB_NULL,
-                            p->user_id > 0 ? DB_NULL : DB_TEXT(p->anon_id),
-                            DB_TEXT(lines[0].currency), DB_I64(total), DB_I64(until),
-                            DB_I64(now), DB_TEXT(email)},
-        7, id);
-    for (int i = 0; i < n && !e; i++) {
-        const struct ord_line *l = &lines[i];
-        e = db_exec(c,
-                    "INSERT INTO order_lines (order_id, variant_id, product_id, sku, name,"
-                    " quantity, unit_price_cents, currency) VALUES ($1, $2, $3, $4, $5, $6,"
-                    " $7, $8)",
-                    (struct db_param[]){DB_I64(*id), DB_I64(l->variant_id),
-                                        DB_I64(l->product_id), DB_TEXT(l->sku),
-                                        DB_TEXT(l->name), DB_I64(l->quantity),
-                                        DB_I64(l->price_cents), DB_TEXT(l->currency)},
-                    8, NULL);
-        if (!e)
-            e = db_exec(c,
-                        "INSERT INTO stock_reservations (order_id, variant_id, quantity,"
-                        " expires_at) VALUES ($1, $2, $3, $4)",
-                        (struct db_param[]){DB_I64(*id), DB_I64(l->variant_id),
-                                            DB_I64(l->quantity), DB_I64(until)},
-                        4, NULL);
-    }
-    return e;
-}
-
-/* The distinct product ids of lines, ascending, into ids; returns the count. */
-static int product_ids(const struct ord_line *lines, int n, int64_t *ids)
-{
-    for (int i = 0; i < n; i++)
-        ids[i] = lines[i].product_id;
-    qsort(ids, (size_t)n, sizeof *ids, cmp_i64);
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (k == 0 || ids[k - 1] != ids[i])
-            ids[k++] = ids[i];
-    return k;
-}
-
-/* Validates the cart for checkout (empty, too long, one currency). */
-static enum ff_err check_cart(struct http_req *req, const struct ord_line *lines, int n)
-{
+    struct ord_want w[ORDERS_CART_LINES_MAX + 1];
+    int n = 0;
+    struct db_rows *r;
+    enum ff_err e = db_query(c,
+                             "SELECT variant_id, quantity FROM cart_items WHERE owner = $1"
+                             " ORDER BY variant_id LIMIT 51",
+                             (struct db_param[]){DB_TEXT(owner)}, 1, &r);
+    if (e)
+        return http_errf(req, e, "reading the cart failed");
+    bool has;
+    while (!(e = db_next(r, &has)) && has && n <= ORDERS_CART_LINES_MAX)
+        w[n++] = (struct ord_want){db_col_i64(r, 0), NULL, (int)db_col_i64(r, 1)};
+    db_rows_free(r);
+    if (e)
+        return http_errf(req, e, "reading the cart failed");
     if (n == 0)
         return http_errf(req, FF_EINVAL, "the cart is empty");
     if (n > ORDERS_CART_LINES_MAX)
         return http_errf(req, FF_EINVAL, "a cart holds at most %d lines", ORDERS_CART_LINES_MAX);
-    for (int i = 1; i < n; i++)
-        if (strcmp(lines[i].currency, lines[0].currency)) {
-            http_field_error(req, ff_arena_sprintf(req->arena, "variants/%" PRId64,
-                                                   lines[i].variant_id),
-                             "priced in %s, the cart's first line in %s", lines[i].currency,
-                             lines[0].currency);
-            return http_errf(req, FF_EINVAL,
-                             "an order has one currency: the cart mixes %s and %s",
-                             lines[0].currency, lines[i].currency);
-        }
-    return FF_OK;
+    if ((e = ord__place(o, req, c, w, n, false, email, id, body)))
+        return e;
+    e = db_exec(c, "DELETE FROM cart_items WHERE owner = $1", (struct db_param[]){DB_TEXT(owner)},
+                1, NULL);
+    return e ? http_errf(req, e, "emptying the cart failed") : FF_OK;
 }
 
-static enum ff_err checkout_tx(struct orders *o, struct http_req *req, struct db_tx *tx,
-                               const char *owner, const char *email, int64_t *id, char **body)
-{
-    struct ord_line *lines;
-    int n;
-    enum ff_err e = ord__cart_lines(tx->conn, req->arena, owner, &lines, &n);
-    if (e)
-        return http_errf(req, e, "reading the cart failed");
-    if ((e = check_cart(req, lines, n)))
-        return e;
-    if ((e = ord__stock_lock(o, tx->conn)))
-        return http_errf(req, e, "locking stock failed");
-    e = take_stock(req, tx->conn, lines, n);
-    if (e == FF_ECONFLICT)
-        return http_problem_set(req, HTTP_PK_OUT_OF_STOCK,
-                                "not enough stock for %s; see errors", n > 1 ? "some lines" :
-                                "the line");
-    if (e)
-        return http_errf(req, e, "taking stock failed");
-    int64_t now = db_now_ms();
-    int64_t *pids = ff_arena_alloc(req->arena, sizeof *pids * (size_t)n);
-    if (!pids)
-        return FF_ENOMEM;
-    int np = product_ids(lines, n, pids);
-    e = write_order(o, req, tx->conn, lines, n, now, email, id);
-    if (!e)
-        e = ord__rollup(tx->conn, pids, np, now);
-    if (!e)
-        e = db_exec(tx->conn, "DELETE FROM cart_items WHERE owner = $1",
-                    (struct db_param[]){DB_TEXT(owner)}, 1, NULL);
-    if (!e)
-        e = ord__event(tx->conn, *id, NULL, "pending_payment", ord__actor(req), "checkout", now);
-    json_t *j = NULL;
-    if (!e)
-        e = ord__order_json(tx->conn, *id, &j);
-    if (e)
-        return http_errf(req, e, "writing the order failed");
-    char *text = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    *body = text ? ff_arena_strdup(req->arena, text) : NULL;
-    ord__json_text_free(text);
-    if (!*body)
-        return FF_ENOMEM;
-    e = idem_record_in_tx(req, tx->conn, 201, "application/json", *body, strlen(*body));
-    if (!e)
-        e = db_commit(tx);
-    return e ? http_errf(req, e, "committing the order failed") : FF_OK;
-}
+static const struct http_field item_fields[] = {
+    {"variant_id", HTTP_T_INT, 0, .min = 1, .max = INT64_MAX},
+    {"sku", HTTP_T_STRING, 0, .min_len = 1, .max_len = 64},
+    {"quantity", HTTP_T_INT, HTTP_F_REQUIRED, .min = 1, .max = ORDERS_LINE_QTY_MAX},
+};
+static const struct http_schema item_schema = HTTP_SCHEMA(item_fields);
 
 static const struct http_field checkout_fields[] = {
     {"email", HTTP_T_STRING, 0, .min_len = 3, .max_len = 254},
+    {"items", HTTP_T_ARRAY, 0, .min_len = 1, .max_len = ORDERS_CART_LINES_MAX,
+     .items = HTTP_T_OBJECT, .object = &item_schema},
 };
 static const struct http_schema checkout_schema = HTTP_SCHEMA(checkout_fields);
+
+/* The direct form's items (already schema-checked) into w; each names a
+ * variant by exactly one of variant_id / sku, and no two name the same one. */
+static enum ff_err parse_items(struct http_req *req, const json_t *items, struct ord_want *w,
+                               int *n)
+{
+    size_t i;
+    const json_t *it;
+    bool bad = false;
+    *n = 0;
+    json_array_foreach(items, i, it) {
+        const json_t *v = json_object_get(it, "variant_id"), *s = json_object_get(it, "sku");
+        if (!v == !s) {
+            bad = true;
+            http_field_error(req, ff_arena_sprintf(req->arena, "items[%zu]", i),
+                             "give exactly one of variant_id and sku");
+            continue;
+        }
+        w[*n] = (struct ord_want){v ? json_integer_value(v) : 0, s ? json_string_value(s) : NULL,
+                                  (int)json_integer_value(json_object_get(it, "quantity"))};
+        for (int j = 0; j < *n; j++)
+            if (w[j].sku ? w[*n].sku && !strcmp(w[j].sku, w[*n].sku)
+                         : !w[*n].sku && w[j].variant_id == w[*n].variant_id) {
+                bad = true;
+                http_field_error(req, ff_arena_sprintf(req->arena, "items[%zu]", i),
+                                 "repeats items[%d]: one item per variant", j);
+            }
+        (*n)++;
+    }
+    return bad ? http_errf(req, FF_EINVAL, "some items are invalid; see errors") : FF_OK;
+}
 
 static enum ff_err h_checkout(struct http_req *req, struct http_resp *resp)
 {
@@ -329,11 +246,21 @@ static enum ff_err h_checkout(struct http_req *req, struct http_resp *resp)
     const char *email = json_string_value(json_object_get(body, "email"));
     if (email && (!strchr(email, '@') || strpbrk(email, " \t\r\n<>,;")))
         return http_field_error(req, "email", "is not an email address");
-    if (ord__lazy_merge(o, req))
-        return http_errf(req, FF_EDB, "merging the cart failed");
+    const json_t *items = json_object_get(body, "items");
+    struct ord_want w[ORDERS_CART_LINES_MAX];
+    int nw = 0;
     char owner[ORD_OWNER_MAX];
-    if (!ord__owner(req, owner, sizeof owner))
-        return http_errf(req, FF_EINVAL, "the cart is empty");
+    if (items) { /* direct ("buy now"): exactly these items; the cart is untouched */
+        if (parse_items(req, items, w, &nw))
+            return FF_EINVAL;
+        if (!ord__owner(req, owner, sizeof owner) && !ord__new_anon_id(req, resp))
+            return FF_ENOMEM;
+    } else {
+        if (ord__lazy_merge(o, req))
+            return http_errf(req, FF_EDB, "merging the cart failed");
+        if (!ord__owner(req, owner, sizeof owner))
+            return http_errf(req, FF_EINVAL, "the cart is empty");
+    }
     struct db_tx tx = DB_TX_INIT;
     enum ff_err e = db_begin(o->db, &tx);
     if (e) {
@@ -342,10 +269,15 @@ static enum ff_err h_checkout(struct http_req *req, struct http_resp *resp)
     }
     int64_t id = 0;
     char *text = NULL;
-    e = checkout_tx(o, req, &tx, owner, email, &id, &text);
+    e = items ? ord__place(o, req, tx.conn, w, nw, true, email, &id, &text)
+              : cart_checkout_tx(o, req, tx.conn, owner, email, &id, &text);
+    if (!e && (e = idem_record_in_tx(req, tx.conn, 201, "application/json", text, strlen(text))))
+        http_errf(req, e, "recording the answer failed");
+    if (!e && (e = db_commit(&tx)))
+        http_errf(req, e, "committing the order failed");
     db_tx_release(&tx);
     if (e)
-        return e;
+        return req->err ? req->err : e;
     cat_cache_invalidate(o->cache);
     char loc[64];
     snprintf(loc, sizeof loc, "/api/v1/orders/%" PRId64, id);
@@ -412,6 +344,15 @@ enum ff_err ord__release(struct db_conn *c, int64_t id, int64_t now)
         pids[ORDERS_CART_LINES_MAX + 1];
     int n = 0;
     struct db_rows *r;
+    /* PostgreSQL: the common lock order (products, then their variants, by id) */
+    if (db_conn_dialect(c) == DB_PG)
+        e = db_exec(c,
+                    "SELECT 1 FROM products p JOIN variants v ON v.product_id = p.id"
+                    " WHERE v.id IN (SELECT variant_id FROM stock_reservations WHERE order_id = $1"
+                    " AND released_at IS NULL) ORDER BY p.id, v.id FOR NO KEY UPDATE OF p, v",
+                    (struct db_param[]){DB_I64(id)}, 1, NULL);
+    if (e)
+        return e;
     e = db_query(c,
                  "SELECT sr.variant_id, sr.quantity, v.product_id FROM stock_reservations sr"
                  " JOIN variants v ON v.id = sr.variant_id WHERE sr.order_id = $1"
@@ -434,7 +375,7 @@ enum ff_err ord__release(struct db_conn *c, int64_t id, int64_t now)
                     "UPDATE stock_reservations SET released_at = $2 WHERE order_id = $1"
                     " AND released_at IS NULL",
                     (struct db_param[]){DB_I64(id), DB_I64(now)}, 2, NULL);
-    qsort(pids, (size_t)n, sizeof *pids, cmp_i64);
+    qsort(pids, (size_t)n, sizeof *pids, ord__cmp_i64);
     int np = 0;
     for (int i = 0; i < n; i++)
         if (np == 0 || pids[np - 1] != pids[i])

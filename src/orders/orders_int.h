@@ -31,7 +31,33 @@ struct ord_line {
     char currency[4];
     const char *name, *slug, *sku, *colour, *size;
     bool deleted; /* product withdrawn from sale */
+    int want;     /* place.c: index of the request item this line answers */
 };
+
+/* One requested line: a variant by id, or by sku when sku is not NULL. */
+struct ord_want {
+    int64_t variant_id;
+    const char *sku;
+    int quantity;
+};
+
+/* Places an order for w[0..nw) on c inside the caller's transaction (see
+ * place.c): resolves and locks the variants, checks them (direct: unknown or
+ * repeated items are 422 field errors "items[i]..."; short stock or a
+ * withdrawn product is a 409 out-of-stock naming "variants/<id>"), takes the
+ * stock, writes the order, lines, reservations, roll-ups, event and outbox
+ * job. *body gets the order JSON (arena). Problems are recorded in req. */
+enum ff_err ord__place(struct orders *o, struct http_req *req, struct db_conn *c,
+                       const struct ord_want *w, int nw, bool direct, const char *email,
+                       int64_t *id, char **body) FF_MUST_CHECK;
+/* Enqueues the "order.event" outbox job of a transition on c. */
+enum ff_err ord__event_job(struct db_conn *c, int64_t order_id, const char *from,
+                           const char *to, const char *actor) FF_MUST_CHECK;
+/* qsort comparator of int64_t. */
+int ord__cmp_i64(const void *a, const void *b);
+/* A new anonymous shopper id for a caller without one (cookie ff_anon and
+ * header X-Anonymous-Id on resp, principal updated); NULL on OOM. */
+const char *ord__new_anon_id(struct http_req *req, struct http_resp *resp);
 
 /* The caller's cart owner key ("u:<id>" / "a:<anon id>") into buf; false
  * when the caller has neither. */
@@ -47,9 +73,8 @@ enum ff_err ord__cart_lines(struct db_conn *c, struct ff_arena *a, const char *o
 /* "2026-11-25T02:11:00.000Z" */
 void ord__iso_time(int64_t ms, char *out, size_t len);
 json_t *ord__time_json(int64_t ms);
-/* PostgreSQL: locks the catalog_generation row first (bumping it), so every
- * stock writer takes locks in the same order. A no-op on SQLite, whose write
- * transactions are serialized already. */
+/* Kept for callers: a no-op. Stock writers no longer share one lock; they
+ * lock products, then their variants, in id order (place.c, ord__release). */
 enum ff_err ord__stock_lock(struct orders *o, struct db_conn *c) FF_MUST_CHECK;
 /* Refreshes in_stock (and bumps version) of the products, ids ascending. */
 enum ff_err ord__rollup(struct db_conn *c, const int64_t *product_ids, int n,
@@ -64,7 +89,8 @@ enum ff_err ord__cart_routes(struct http_router *r, struct orders *o) FF_MUST_CH
 enum ff_err ord__order_routes(struct http_router *r, struct orders *o) FF_MUST_CHECK;
 enum ff_err ord__admin_routes(struct http_router *r, struct orders *o) FF_MUST_CHECK;
 /* Returns the stock of order id's unreleased reservations (then released)
- * and refreshes the products' roll-ups. Inside tx, after ord__stock_lock. */
+ * and refreshes the products' roll-ups. Inside tx; on PostgreSQL it locks
+ * the products and variants in the common order (place.c) first. */
 enum ff_err ord__release(struct db_conn *c, int64_t id, int64_t now) FF_MUST_CHECK;
 /* FF_OK when the caller may see order id (staff, its user, its anonymous
  * shopper), FF_ENOTFOUND otherwise. */

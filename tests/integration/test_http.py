@@ -374,6 +374,12 @@ def other_servers():
             time.sleep(0.5)
             t0 = time.time()
             s.proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            # while draining, a new request is answered at once: 503, and the connection closes
+            r = s.request("GET", "/healthz")
+            assert r.status == 503 and r.header("connection") == "close", r
+            assert r.header("content-type") == "application/problem+json", r
+            assert "shutting down" in r.json()["detail"], r
             t.join(30)
             assert "r" in result and result["r"].status == 200, result
             rc = s.proc.wait(30)
