@@ -115,6 +115,19 @@ enum ff_err orders_note(struct orders *o, struct db_conn *c, int64_t id, const c
 enum ff_err orders_set_flag(struct orders *o, struct db_conn *c, int64_t id, const char *flag,
                             bool *added) FF_MUST_CHECK;
 
+struct http_req;
+/* FF_OK when the caller of req may see order id (staff, its user, its
+ * anonymous shopper), FF_ENOTFOUND otherwise (also when there is no order). */
+enum ff_err orders_may_see(struct http_req *req, struct db_conn *c, int64_t id) FF_MUST_CHECK;
+/* The order as the API shows it (with lines); caller decrefs. FF_ENOTFOUND. */
+enum ff_err orders_order_json(struct db_conn *c, int64_t id, json_t **out) FF_MUST_CHECK;
+/* "user:<id>", "staff:<id>", "admin:break-glass" or "anon" for event logs
+ * (request arena memory). */
+const char *orders_actor(struct http_req *req);
+/* Call after a committed transition to cancelled (stock went back): drops
+ * the catalog cache. */
+void orders_stock_changed(struct orders *o);
+
 /* ---- prescriptions (prescription.c) -------------------------------------------------- */
 
 struct orders_rx_err {

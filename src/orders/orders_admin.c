@@ -180,6 +180,26 @@ enum ff_err orders_set_flag(struct orders *o, struct db_conn *c, int64_t id, con
     return e;
 }
 
+enum ff_err orders_may_see(struct http_req *req, struct db_conn *c, int64_t id)
+{
+    return ord__may_see(req, c, id);
+}
+
+enum ff_err orders_order_json(struct db_conn *c, int64_t id, json_t **out)
+{
+    return ord__order_json(c, id, out);
+}
+
+const char *orders_actor(struct http_req *req)
+{
+    return ord__actor(req);
+}
+
+void orders_stock_changed(struct orders *o)
+{
+    ord__cache_changed(o);
+}
+
 /* ---- HTTP: staff update ---------------------------------------------------------------- */
 
 static const char *const staff_targets[] = {"fulfilled", "shipped", "delivered", "cancelled",

@@ -219,11 +219,12 @@ static enum ff_err on_intent(struct payments *p, struct db_conn *c, const struct
                 " THEN status ELSE $2 END,"
                 " amount_received = CASE WHEN amount_received < $3 THEN $3 ELSE amount_received"
                 " END, last_error = CASE WHEN $4 = '' THEN last_error ELSE $4 END,"
+                " currency = CASE WHEN $6 = '' THEN currency ELSE $6 END,"
                 " updated_at = $5 WHERE order_id = $1",
                 (struct db_param[]){DB_I64(order_id), DB_TEXT(ev->status),
                                     DB_I64(ev->amount_received), DB_TEXT(ev->error),
-                                    DB_I64(db_now_ms())},
-                5, NULL);
+                                    DB_I64(db_now_ms()), DB_TEXT(ev->currency)},
+                6, NULL);
     char reason[200];
     snprintf(reason, sizeof reason, "%s %.128s", type, ev->pi);
     return e ? e : pay__reconcile(p, c, order_id, "stripe", reason);
@@ -241,10 +242,12 @@ static enum ff_err on_refund(struct payments *p, struct db_conn *c, const struct
                 "UPDATE payments SET status = 'succeeded',"
                 " amount_received = CASE WHEN amount_received < $2 THEN $2 ELSE amount_received"
                 " END, amount_refunded = CASE WHEN amount_refunded < $3 THEN $3 ELSE"
-                " amount_refunded END, updated_at = $4 WHERE order_id = $1",
+                " amount_refunded END, currency = CASE WHEN $5 = '' THEN currency ELSE $5 END,"
+                " updated_at = $4 WHERE order_id = $1",
                 (struct db_param[]){DB_I64(order_id), DB_I64(ev->amount_received),
-                                    DB_I64(ev->amount_refunded), DB_I64(db_now_ms())},
-                4, NULL);
+                                    DB_I64(ev->amount_refunded), DB_I64(db_now_ms()),
+                                    DB_TEXT(ev->currency)},
+                5, NULL);
     return e ? e : pay__reconcile(p, c, order_id, "stripe", "charge.refunded");
 }
 

@@ -171,6 +171,405 @@ def test_webhook(s, db_url):
     assert int(n) == 1, n
 
 
+
+# -- orders to pay ---------------------------------------------------------------------
+
+def make_product(s, slug, stock=50, price=2490):
+    body = {"slug": slug, "name": "Pay Frame " + slug, "brand": "Pay", "description": "x",
+            "shape": "round", "material": "acetate", "colour": "black",
+            "measurements": {"lens_width_mm": 49, "bridge_mm": 20, "temple_mm": 145,
+                             "lens_height_mm": 44},
+            "variants": [{"sku": slug.upper(), "colour": "black", "size": "M", "currency": "EUR",
+                          "price_cents": price, "stock": stock}]}
+    r = s.request("POST", "/api/v1/products", body, STAFF)
+    assert r.status == 201, r
+    return r.json()["id"], r.json()["variants"][0]["id"]
+
+
+def shopper(i):
+    return ("pay-shopper-%06d-" % i + "y" * 30)[:40]
+
+
+def A(a, extra=None):
+    h = {"X-Anonymous-Id": a}
+    h.update(extra or {})
+    return h
+
+
+def order(s, vid, who, qty=1):
+    r = s.request("POST", "/api/v1/cart/items", {"variant_id": vid, "quantity": qty}, A(who))
+    assert r.status == 200, r
+    r = s.request("POST", "/api/v1/orders", None, A(who))
+    assert r.status == 201, r
+    return r.json()
+
+
+def stock_of(s, pid):
+    return s.request("GET", "/api/v1/products/%d" % pid).json()["variants"][0]["stock"]
+
+
+def get_order(s, oid):
+    r = s.request("GET", "/api/v1/orders/%d" % oid, headers=STAFF)
+    assert r.status == 200, r
+    return r.json()
+
+
+def payment(s, oid, h=STAFF):
+    r = s.request("GET", "/api/v1/orders/%d/payment" % oid, headers=h)
+    assert r.status == 200, r
+    return r.json()
+
+
+def events(s, oid):
+    r = s.request("GET", "/api/v1/orders/%d/events" % oid, headers=STAFF)
+    assert r.status == 200, r
+    return r.json()["items"]
+
+
+def intent(s, oid, who, status=201):
+    r = s.request("POST", "/api/v1/orders/%d/payment-intent" % oid, None, A(who))
+    assert r.status == status, r
+    return r.json()
+
+
+def n_intents(fake):
+    return fake.state()["payment_intents"]
+
+
+def wait_status(s, oid, status):
+    return wait_for("order %d to become %s" % (oid, status),
+                    lambda: get_order(s, oid)["status"] == status)
+
+
+def pi_object(pi, amount, status="succeeded", oid=None, currency="eur", received=None):
+    o = {"id": pi, "object": "payment_intent", "amount": amount, "currency": currency,
+         "status": status, "amount_received": amount if received is None else received,
+         "metadata": {"order_id": str(oid)} if oid else {}}
+    return o
+
+
+def charge_object(pi, amount, refunded, oid=None):
+    return {"id": "ch_" + pi, "object": "charge", "amount": amount, "amount_captured": amount,
+            "amount_refunded": refunded, "refunded": refunded == amount, "payment_intent": pi,
+            "currency": "eur", "metadata": {"order_id": str(oid)} if oid else {}}
+
+
+# -- payment intents -----------------------------------------------------------------------
+
+def test_intents(s, fake, db_url, vid):
+    who = shopper(1)
+    o = order(s, vid, who)
+    n0 = n_intents(fake)
+    pi = intent(s, o["id"], who)
+    assert pi["payment_intent_id"].startswith("pi_") and "_secret_" in pi["client_secret"], pi
+    assert pi["amount_cents"] == o["total_cents"] and pi["currency"] == "eur", pi
+    assert pi["status"] == "requires_payment_method" and pi["order_id"] == o["id"], pi
+    again = intent(s, o["id"], who, 200)
+    assert again["payment_intent_id"] == pi["payment_intent_id"], again
+    assert again["client_secret"] == pi["client_secret"], again
+    assert n_intents(fake) == n0 + 1
+    # staff may too; strangers get 404; no such order 404
+    assert s.request("POST", "/api/v1/orders/%d/payment-intent" % o["id"], None,
+                     STAFF).status == 200
+    check_problem(s.request("POST", "/api/v1/orders/%d/payment-intent" % o["id"], None,
+                            A(shopper(999))), 404, "not-found")
+    check_problem(s.request("POST", "/api/v1/orders/999999/payment-intent", None, STAFF), 404)
+    # double clicks: 8 at once, one intent
+    o2 = order(s, vid, who)
+    n0 = n_intents(fake)
+    got = []
+
+    def click():
+        r = s.request("POST", "/api/v1/orders/%d/payment-intent" % o2["id"], None, A(who))
+        got.append((r.status, r.json().get("payment_intent_id")))
+    ts = [threading.Thread(target=click) for _ in range(8)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert all(st in (200, 201) for st, _ in got) and len({p for _, p in got}) == 1, got
+    assert n_intents(fake) == n0 + 1
+    rows = sql(db_url, "SELECT COUNT(*) FROM payments WHERE order_id = %d" % o2["id"])
+    assert int(rows[0][0]) == 1, rows
+    return o, pi
+
+
+def test_stripe_down(s, fake, db_url, vid):
+    who = shopper(2)
+    # down before the work: every attempt fails -> 503 + Retry-After, order still pending
+    o = order(s, vid, who)
+    n0 = n_intents(fake)
+    fake.control("fail", {"count": 3, "status": 500, "mode": "before"})
+    r = s.request("POST", "/api/v1/orders/%d/payment-intent" % o["id"], None, A(who))
+    p = check_problem(r, 503, "payments-unavailable")
+    assert r.header("retry-after") and "retry" in p["detail"], r
+    assert get_order(s, o["id"])["status"] == "pending_payment"
+    assert n_intents(fake) == n0 and payment(s, o["id"])["payment"] is None
+    pi = intent(s, o["id"], who)  # Stripe is back: one intent
+    assert n_intents(fake) == n0 + 1
+    # the work happened but the answer was lost: the retry with the same key gets it
+    o = order(s, vid, who)
+    n0 = n_intents(fake)
+    fake.control("fail", {"count": 1, "status": 500, "mode": "after"})
+    pi = intent(s, o["id"], who)
+    assert n_intents(fake) == n0 + 1, "a second intent was created"
+    # Stripe hangs: timeouts, 503, nothing created; then one intent
+    o = order(s, vid, who)
+    n0 = n_intents(fake)
+    fake.control("fail", {"count": 3, "status": 500, "mode": "hang"})
+    r = s.request("POST", "/api/v1/orders/%d/payment-intent" % o["id"], None, A(who))
+    check_problem(r, 503, "payments-unavailable")
+    assert get_order(s, o["id"])["status"] == "pending_payment"
+    fake.control("fail", {"count": 0})
+    pi2 = intent(s, o["id"], who)
+    assert n_intents(fake) == n0 + 1 and pi2["payment_intent_id"] != pi["payment_intent_id"]
+    # Stripe refuses (a 4xx): 502 with Stripe's message, not retried
+    o = order(s, vid, who)
+    fake.control("fail", {"count": 1, "status": 402, "mode": "before"})
+    r = s.request("POST", "/api/v1/orders/%d/payment-intent" % o["id"], None, A(who))
+    p = check_problem(r, 502, "payment-provider-error")
+    assert "An unknown error occurred" in p["detail"], p
+    assert SK not in r.body.decode()
+    pi = intent(s, o["id"], who)
+
+
+def test_events(s, fake, db_url, vid):
+    who = shopper(3)
+    # succeeded, delivered three times: paid exactly once, by "stripe"
+    o = order(s, vid, who)
+    pi = intent(s, o["id"], who)
+    ev = fake.control("pay", {"payment_intent": pi["payment_intent_id"], "deliver": 3})
+    wait_status(s, o["id"], "paid")
+    wait_for("3 deliveries", lambda: sum(1 for line in s.log_lines()
+                                         if "already processed" in line.get("msg", "")) >= 2
+             or int(sql(db_url, "SELECT COUNT(*) FROM stripe_events WHERE id = '%s'"
+                        % ev["id"])[0][0]) == 1)
+    time.sleep(0.5)
+    paid = [e for e in events(s, o["id"]) if e["to"] == "paid"]
+    assert len(paid) == 1 and paid[0]["actor"] == "stripe", events(s, o["id"])
+    pay = payment(s, o["id"], A(who))["payment"]
+    assert pay["status"] == "succeeded" and pay["amount_received_cents"] == o["total_cents"], pay
+    assert "attention" not in pay, pay  # staff only
+    # a stale payment_failed for the same intent afterwards changes nothing
+    r = post_event(s, event("payment_intent.payment_failed",
+                            pi_object(pi["payment_intent_id"], o["total_cents"],
+                                      "requires_payment_method", o["id"], received=0)))
+    assert r.status == 200 and r.json()["result"] == "applied", r
+    assert get_order(s, o["id"])["status"] == "paid"
+    assert payment(s, o["id"])["payment"]["status"] == "succeeded"
+    paid_order = o
+
+    # payment failed: the reason is kept, the order stays pending; then it succeeds
+    o = order(s, vid, who)
+    pi = intent(s, o["id"], who)
+    fake.control("pay", {"payment_intent": pi["payment_intent_id"], "outcome": "failed"})
+    wait_for("last_error", lambda: payment(s, o["id"])["payment"]["last_error"])
+    assert "card_declined" in payment(s, o["id"])["payment"]["last_error"]
+    assert get_order(s, o["id"])["status"] == "pending_payment"
+    fake.control("pay", {"payment_intent": pi["payment_intent_id"]})
+    wait_status(s, o["id"], "paid")
+
+    # amount mismatch: recorded for staff, not paid
+    o = order(s, vid, who)
+    pi = intent(s, o["id"], who)["payment_intent_id"]
+    r = post_event(s, event("payment_intent.succeeded", pi_object(pi, 100, oid=o["id"])))
+    assert r.status == 200, r
+    assert get_order(s, o["id"])["status"] == "pending_payment"
+    att = payment(s, o["id"])["payment"]["attention"]
+    assert "mismatch" in att and "100" in att, att
+    assert any("mismatch" in e["reason"] for e in events(s, o["id"])), events(s, o["id"])
+    r = post_event(s, event("payment_intent.succeeded", pi_object(pi, o["total_cents"],
+                                                                   oid=o["id"], currency="usd")))
+    assert get_order(s, o["id"])["status"] == "pending_payment"
+    assert "usd" in payment(s, o["id"])["payment"]["attention"]
+
+    # out of order: the refund arrives before the success -> paid, then partially refunded
+    o = order(s, vid, who)
+    pi = intent(s, o["id"], who)["payment_intent_id"]
+    half = o["total_cents"] // 2
+    r = post_event(s, event("charge.refunded", charge_object(pi, o["total_cents"], half)))
+    assert r.status == 200 and r.json()["result"] == "applied", r
+    got = get_order(s, o["id"])
+    assert got["status"] == "partially_refunded" and got["refunded_cents"] == half, got
+    for ev in [event("payment_intent.succeeded", pi_object(pi, o["total_cents"], oid=o["id"])),
+               event("charge.refunded", charge_object(pi, o["total_cents"], half - 1))]:
+        assert post_event(s, ev).status == 200
+    got = get_order(s, o["id"])
+    assert got["status"] == "partially_refunded" and got["refunded_cents"] == half, got
+    assert [e["to"] for e in events(s, o["id"])] == ["pending_payment", "paid",
+                                                     "partially_refunded"], events(s, o["id"])
+    post_event(s, event("charge.refunded", charge_object(pi, o["total_cents"], o["total_cents"])))
+    got = get_order(s, o["id"])
+    assert got["status"] == "refunded" and got["refunded_cents"] == o["total_cents"], got
+    # a full refund only event for an order whose intent row we never wrote (by metadata)
+    o = order(s, vid, who)
+    pi = "pi_external_%d" % o["id"]
+    post_event(s, event("charge.refunded", charge_object(pi, o["total_cents"], o["total_cents"],
+                                                         oid=o["id"])))
+    assert get_order(s, o["id"])["status"] == "refunded"
+
+    # dispute on the paid order: flagged once, noted
+    for _ in range(2):
+        r = post_event(s, event("charge.dispute.created", {
+            "id": "dp_1", "object": "dispute", "amount": paid_order["total_cents"],
+            "currency": "eur", "reason": "fraudulent",
+            "payment_intent": payment(s, paid_order["id"])["payment"]["payment_intent_id"]}))
+        assert r.status == 200, r
+    assert get_order(s, paid_order["id"])["disputed"] is True
+    assert payment(s, paid_order["id"])["payment"]["disputed"] is True
+    notes = [e for e in events(s, paid_order["id"]) if "dispute" in e["reason"]]
+    assert len(notes) == 1 and "fraudulent" in notes[0]["reason"], notes
+
+    # events for intents nobody knows, and malformed objects: recorded, ignored, 200
+    for ev in [event("payment_intent.succeeded", pi_object("pi_nobody", 100)),
+               event("payment_intent.succeeded", pi_object("pi_nobody2", 100, oid=999999)),
+               event("charge.refunded", {"id": "ch_x", "amount": "lots"})]:
+        r = post_event(s, ev)
+        assert r.status == 200 and r.json()["result"] == "applied", r
+        note = sql(db_url, "SELECT note FROM stripe_events WHERE id = '%s'" % ev["id"])[0][0]
+        assert note.startswith("ignored"), note
+    return paid_order
+
+
+def test_late_payment(s, fake, db_url, vid):
+    """An order cancelled (reservation expiry, staff) whose payment then
+    succeeds: flagged for staff and refunded in full automatically."""
+    who = shopper(4)
+    o = order(s, vid, who)
+    pi = intent(s, o["id"], who)["payment_intent_id"]
+    r = s.request("POST", "/api/v1/orders/%d/status" % o["id"], {"status": "cancelled"}, STAFF)
+    assert r.status == 200, r
+    fake.control("pay", {"payment_intent": pi})
+    pay = wait_for("the automatic refund", lambda: (
+        lambda p: p if p["payment"]["amount_refunded_cents"] == o["total_cents"] and
+        p["refunds"] else None)(
+            payment(s, o["id"])))
+    assert "cancelled" in pay["payment"]["attention"], pay
+    assert len(pay["refunds"]) == 1 and pay["refunds"][0]["actor"] == "system", pay
+    assert get_order(s, o["id"])["status"] == "cancelled"
+    assert any("refunded automatically" in e["reason"] for e in events(s, o["id"]))
+
+
+# -- refunds ----------------------------------------------------------------------------------
+
+def customer_token(s):
+    email = "pay-customer@example.com"
+    pw = "correct horse battery staple 9"
+    r = s.request("POST", "/api/v1/auth/register", {"email": email, "password": pw})
+    assert r.status == 202, r
+    r = s.request("POST", "/api/v1/auth/login", {"email": email, "password": pw})
+    assert r.status == 200, r
+    return {"Authorization": "Bearer " + r.json()["access_token"]}
+
+
+def test_refunds(s, fake, db_url, vid):
+    who = shopper(5)
+    o = order(s, vid, who, qty=2)
+    total = o["total_cents"]
+    pi = intent(s, o["id"], who)["payment_intent_id"]
+    path = "/api/v1/orders/%d/refunds" % o["id"]
+    # not paid yet
+    check_problem(s.request("POST", path, {}, STAFF), 409, "conflict")
+    fake.control("pay", {"payment_intent": pi})
+    wait_status(s, o["id"], "paid")
+    # who may refund: staff only
+    r = s.request("POST", path, {"amount_cents": 100}, A(who))
+    assert r.status in (401, 403), r
+    check_problem(s.request("POST", path, {"amount_cents": 100}, customer_token(s)), 403)
+    check_problem(s.request("POST", "/api/v1/orders/999999/refunds", {}, STAFF), 404)
+    # bad bodies
+    p = check_problem(s.request("POST", path, {"amount_cents": total + 1}, STAFF), 422,
+                      "validation")
+    assert p["errors"][0]["field"] == "amount_cents" and str(total) in p["errors"][0]["reason"]
+    check_problem(s.request("POST", path, {"amount_cents": 0}, STAFF), 422, "validation")
+    check_problem(s.request("POST", path, {"amount_cents": "5"}, STAFF), 422, "validation")
+    check_problem(s.request("POST", path, {"amount": 5}, STAFF), 422, "validation")
+    # Stripe down: 503, nothing refunded
+    fake.control("fail", {"count": 3, "status": 503, "mode": "before"})
+    check_problem(s.request("POST", path, {"amount_cents": 500}, STAFF), 503,
+                  "payments-unavailable")
+    assert get_order(s, o["id"])["status"] == "paid"
+    # partial: updated at once, the webhook later changes nothing more
+    r = s.request("POST", path, {"amount_cents": 500, "reason": "scratched lens"}, STAFF)
+    assert r.status == 201, r
+    v = r.json()
+    assert v["order_status"] == "partially_refunded" and v["refunded_cents"] == 500, v
+    assert v["refunds"][0]["amount_cents"] == 500 and v["refunds"][0]["reason"] == \
+        "scratched lens", v
+    assert v["refunds"][0]["actor"].startswith("admin"), v
+    time.sleep(1)  # the stand-in's charge.refunded webhook arrives
+    ev = [e for e in events(s, o["id"]) if e["to"] == "partially_refunded"]
+    # whichever applies it first (the refund's answer: staff; the webhook: stripe), once
+    assert len(ev) == 1 and ev[0]["actor"].split(":")[0] in ("admin", "stripe"), \
+        events(s, o["id"])
+    # a retry with the same Idempotency-Key replays; over what is left is a 422
+    key = {"Idempotency-Key": "refund-retry-1"}
+    r1 = s.request("POST", path, {"amount_cents": 300}, dict(STAFF, **key))
+    r2 = s.request("POST", path, {"amount_cents": 300}, dict(STAFF, **key))
+    assert r1.status == 201 and r2.status == 201 and r2.header("idempotent-replayed"), r2
+    assert len(payment(s, o["id"])["refunds"]) == 2
+    check_problem(s.request("POST", path, {"amount_cents": total - 799}, STAFF), 422)
+    # the rest: refunded
+    r = s.request("POST", path, {}, STAFF)
+    assert r.status == 201 and r.json()["order_status"] == "refunded", r
+    assert r.json()["refunded_cents"] == total and len(r.json()["refunds"]) == 3, r
+    check_problem(s.request("POST", path, {}, STAFF), 409, "conflict")
+    time.sleep(1)
+    got = get_order(s, o["id"])
+    assert got["status"] == "refunded" and got["refunded_cents"] == total, got
+    assert fake.state()["refunds"] >= 3
+    # the owner sees the payment; strangers do not
+    v = payment(s, o["id"], A(who))
+    assert v["payment"]["amount_refunded_cents"] == total and len(v["refunds"]) == 3, v
+    check_problem(s.request("GET", "/api/v1/orders/%d/payment" % o["id"],
+                            headers=A(shopper(998))), 404)
+
+
+# -- customer cancel -----------------------------------------------------------------------------
+
+def test_cancel(s, fake, db_url, pid, vid):
+    who = shopper(6)
+    before = stock_of(s, pid)
+    o = order(s, vid, who, qty=2)
+    pi = intent(s, o["id"], who)["payment_intent_id"]
+    assert stock_of(s, pid) == before - 2
+    check_problem(s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], {},
+                            A(shopper(997))), 404)
+    r = s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], {"reason": "changed my mind"},
+                  A(who))
+    assert r.status == 200 and r.json()["status"] == "cancelled", r
+    assert stock_of(s, pid) == before
+    ev = events(s, o["id"])[-1]
+    assert ev["to"] == "cancelled" and ev["actor"] == "anon" and ev["reason"] == \
+        "changed my mind", ev
+    req = urllib.request.Request(fake.url + "/v1/payment_intents/" + pi,
+                                 headers={"Authorization": "Bearer " + SK})
+    assert json.loads(urllib.request.urlopen(req).read())["status"] == "canceled"
+    assert payment(s, o["id"])["payment"]["status"] == "canceled"
+    p = check_problem(s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], None, A(who)),
+                      409, "invalid-transition")
+    assert "cancelled" in p["detail"], p
+    assert stock_of(s, pid) == before  # returned once
+    # without an intent; and a paid order cannot be cancelled this way
+    o = order(s, vid, who)
+    r = s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], None, A(who))
+    assert r.status == 200 and r.json()["status"] == "cancelled", r
+    o = order(s, vid, who)
+    pi = intent(s, o["id"], who)["payment_intent_id"]
+    fake.control("pay", {"payment_intent": pi})
+    wait_status(s, o["id"], "paid")
+    check_problem(s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], None, A(who)), 409,
+                  "invalid-transition")
+    # paid at Stripe but the webhook is late: cancel refuses, nothing changes
+    o = order(s, vid, who)
+    pi = intent(s, o["id"], who)["payment_intent_id"]
+    fake.control("webhook", {"url": "http://127.0.0.1:9/nowhere", "secret": WHSEC})
+    fake.control("pay", {"payment_intent": pi})
+    p = check_problem(s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], None, A(who)),
+                      409, "invalid-transition")
+    assert "paid" in p["detail"], p
+    assert get_order(s, o["id"])["status"] == "pending_payment"
+    fake.control("webhook", {"url": "http://127.0.0.1:%d%s" % (s.port, HOOK), "secret": WHSEC})
+
+
 def test_unconfigured(framefit, db_url):
     env = {"FRAMEFIT_ADMIN_TOKEN": TOKEN, "FRAMEFIT_WORKERS": "0"}
     with Server(framefit, db_url=db_url, env=env) as s:
@@ -178,6 +577,15 @@ def test_unconfigured(framefit, db_url):
         r = post_event(s, ev)
         p = check_problem(r, 503, "payments-unavailable")
         assert "FRAMEFIT_STRIPE_WEBHOOK_SECRET" in p["detail"] and r.header("retry-after"), r
+        pid, vid = make_product(s, "pay-off")
+        o = order(s, vid, shopper(7))
+        r = s.request("POST", "/api/v1/orders/%d/payment-intent" % o["id"], None,
+                      A(shopper(7)))
+        p = check_problem(r, 503, "payments-unavailable")
+        assert "not configured" in p["detail"], p
+        # cancel without an intent needs no Stripe
+        r = s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], None, A(shopper(7)))
+        assert r.status == 200 and r.json()["status"] == "cancelled", r
     return s
 
 
@@ -194,6 +602,13 @@ def run(framefit, db_url):
             fake.control("webhook", {"url": "http://127.0.0.1:%d%s" % (s.port, HOOK),
                                      "secret": WHSEC})
             test_webhook(s, db_url)
+            pid, vid = make_product(s, "pay-a", stock=500)
+            test_intents(s, fake, db_url, vid)
+            test_stripe_down(s, fake, db_url, vid)
+            test_events(s, fake, db_url, vid)
+            test_late_payment(s, fake, db_url, vid)
+            test_refunds(s, fake, db_url, vid)
+            test_cancel(s, fake, db_url, pid, vid)
             assert SK not in s.read_log() and WHSEC not in s.read_log()
     except BaseException:
         with open(os.path.join(fake.tmp, "log")) as f:
