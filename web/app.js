@@ -29,9 +29,17 @@ function status(text, isError) {
   s.className = isError ? 'error' : '';
 }
 
+// Signed in with cookies (the account pages of the store): the CSRF cookie is readable.
+function csrfToken() {
+  const m = document.cookie.match(/(?:^|;\s*)ff_csrf=([^;]+)/);
+  return m ? m[1] : null;
+}
+
 async function api(method, url, body, type) {
   const headers = { 'X-Anonymous-Id': ANON, 'Accept': 'application/json' };
   if (type) headers['Content-Type'] = type;
+  const csrf = csrfToken();
+  if (csrf && method !== 'GET') headers['X-CSRF-Token'] = csrf;
   const r = await fetch(url, { method, headers, body, credentials: 'same-origin' });
   if (r.status === 204) return null;
   let j = null;
@@ -163,8 +171,34 @@ async function showAnalysis(blob, doc) {
     adv.append(li);
   }
   $('analysis').hidden = false;
+  // saving to the account: only for signed-in shoppers, only when they tick the box
+  $('profile').hidden = !(csrfToken() && fs);
+  $('consent').checked = false;
+  $('save-profile').disabled = true;
   status(face ? '' : 'No face found: try another photo, facing the camera.', !face);
 }
+
+$('consent').addEventListener('change', () => { $('save-profile').disabled = !$('consent').checked; });
+$('save-profile').addEventListener('click', async () => {
+  if (!state.session || !$('consent').checked) return;
+  try {
+    const body = JSON.stringify({ session_id: state.session.id, consent: true });
+    const p = await api('PUT', '/api/v1/me/face-profile', body, 'application/json');
+    status('Saved to your profile: ' + p.face_shape.shape + ' face.');
+  } catch (e) {
+    status(e.message, true);
+  }
+});
+$('forget-profile').addEventListener('click', async () => {
+  try {
+    await api('DELETE', '/api/v1/me/face-profile');
+    $('consent').checked = false;
+    $('save-profile').disabled = true;
+    status('Your face shape was removed from your profile.');
+  } catch (e) {
+    status(e.message, true);
+  }
+});
 
 $('delete').addEventListener('click', async () => {
   if (!state.session) return;

@@ -20,24 +20,14 @@
 # process, a file per message) and a new SMTP connection per message dominate.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-. "$ROOT/bench/lib/peer.sh"
-FF=$ROOT/build/release/framefit
-[ -x "$FF" ] || { echo "bench/mail: build first (make build)" >&2; exit 1; }
 N=${MAIL_N:-2000}
 CONCURRENCY=${MAIL_CONCURRENCY:-4}
 PORT=${MAIL_PORT:-18091}
-OUT=$BENCH_DIR/mail
+NAME=mail DBNAME=framefit_mail
+OUT=$ROOT/build/bench/mail
+. "$ROOT/bench/lib/drain.sh"
+[ -x "$FF" ] || { echo "bench/mail: build first (make build)" >&2; exit 1; }
 rm -rf "$OUT" && mkdir -p "$OUT"
-SRV_PID="" WRK_PID="" SMTP_PID="" PG_STARTED=""
-
-cleanup() {
-    [ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null
-    [ -n "$WRK_PID" ] && kill "$WRK_PID" 2>/dev/null && wait "$WRK_PID" 2>/dev/null
-    [ -n "$SMTP_PID" ] && kill "$SMTP_PID" 2>/dev/null && wait "$SMTP_PID" 2>/dev/null
-    [ -n "$PG_STARTED" ] && bench_pg_stop
-    true
-}
-trap cleanup EXIT INT TERM
 
 PY=python3
 python3 -c 'import aiosmtpd' 2>/dev/null || PY=/usr/bin/python3
@@ -46,36 +36,14 @@ if ! "$PY" -c 'import aiosmtpd' 2>/dev/null; then
     exit 0
 fi
 "$PY" "$ROOT/tests/smtp/smtp_server.py" --dir "$OUT/smtp" >"$OUT/smtp.port" &
-SMTP_PID=$!
+DRAIN_EXTRA_PIDS=$!
 for _ in $(seq 100); do grep -q PORT "$OUT/smtp.port" 2>/dev/null && break; sleep 0.1; done
-SMTP_URL="smtp://127.0.0.1:$(awk '/PORT/ {print $2}' "$OUT/smtp.port")"
-
-ffenv() {  # ffenv DBURL CMD...: framefit with the bench environment (in a subshell:
-    # exec, so that `ffenv ... &` leaves $! = framefit's own pid, which cleanup kills)
-    local url=$1; shift
-    exec env FRAMEFIT_DATABASE_URL="$url" FRAMEFIT_DATA_DIR="$OUT/data" FRAMEFIT_TEST_ROUTES=1 \
-        FRAMEFIT_SECRET_KEY="$(printf 'cd%.0s' $(seq 32))" FRAMEFIT_LOG_LEVEL=warn \
-        FRAMEFIT_LOG_FORMAT=text FRAMEFIT_PORT="$PORT" FRAMEFIT_WORKERS=0 \
-        FRAMEFIT_SMTP_URL="$SMTP_URL" FRAMEFIT_PUBLIC_URL=https://shop.example "$@"
-}
-
-sql() {  # sql DBURL QUERY: one line of |-separated values
-    case $1 in
-    sqlite://*) sqlite3 "${1#sqlite://}" "$2" ;;
-    *) bench_psql framefit_mail -At -c "$2" ;;
-    esac
-}
+DRAIN_ENV="FRAMEFIT_SMTP_URL=smtp://127.0.0.1:$(awk '/PORT/ {print $2}' "$OUT/smtp.port")
+FRAMEFIT_PUBLIC_URL=https://shop.example"
 
 run_case() {  # run_case LABEL DBURL
     local label=$1 url=$2 n=$N
-    (ffenv "$url" "$FF" migrate >/dev/null)
-    if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
-        echo "bench/mail: port $PORT is already in use (set MAIL_PORT)" >&2
-        return 1
-    fi
-    ffenv "$url" "$FF" serve >"$OUT/serve.log" 2>&1 &
-    SRV_PID=$!
-    bench_wait_http "http://127.0.0.1:$PORT/healthz"
+    drain_serve "$url"
     local left=$n
     while [ "$left" -gt 0 ]; do
         local k=$((left > 1000 ? 1000 : left))
@@ -88,35 +56,14 @@ run_case() {  # run_case LABEL DBURL
             "http://127.0.0.1:$PORT/__test/mail"
         left=$((left - k))
     done
-    kill "$SRV_PID" && wait "$SRV_PID" || true
-    SRV_PID=""
-    ffenv "$url" "$FF" worker --concurrency "$CONCURRENCY" >"$OUT/worker.log" 2>&1 &
-    WRK_PID=$!
-    local sent=0 i=0
-    while [ "$sent" -lt "$n" ]; do
-        sleep 0.2
-        sent=$(sql "$url" "SELECT count(*) FROM mail_messages WHERE status = 'sent'")
-        i=$((i + 1))
-        if [ $i -gt 3000 ]; then
-            echo "bench/mail: $label: only $sent of $n sent after 10 minutes" >&2
-            return 1
-        fi
-    done
-    kill "$WRK_PID" && wait "$WRK_PID" || true
-    WRK_PID=""
-    local span
-    span=$(sql "$url" "SELECT max(finished_at) - min(started_at) FROM jobs WHERE type = 'email.send' AND state = 'done'")
-    [ "$span" -gt 0 ] || span=1
-    awk -v l="$label" -v n="$n" -v ms="$span" \
-        'BEGIN { printf "%-44s %8d emails %7.2f s  %9.0f emails/s\n", l, n, ms / 1000, n * 1000 / ms }'
+    drain_run "$label" "$url" "$n" emails "$CONCURRENCY" \
+        "SELECT count(*) FROM mail_messages WHERE status = 'sent'" \
+        "SELECT max(finished_at) - min(started_at) FROM jobs WHERE type = 'email.send' AND state = 'done'"
 }
 
 echo "email.send jobs completed per second (SMTP to the local stand-in), one worker process with $CONCURRENCY threads, $N emails each"
 run_case "sqlite  email.send ($CONCURRENCY workers)" "sqlite://$OUT/sqlite.db"
-if [ -x "$PGBIN/initdb" ]; then
-    bench_pg_start
-    PG_STARTED=1
-    bench_createdb framefit_mail
+if drain_pg; then
     run_case "postgres email.send ($CONCURRENCY workers)" "$BENCH_PGURL/framefit_mail"
 else
     echo "bench/mail: PostgreSQL 15 not installed; PostgreSQL case skipped"

@@ -34,6 +34,7 @@ struct tryon;
 struct acc;
 struct orders;
 struct payments;
+struct subs;
 
 struct app {
     const struct ff_config *cfg;
@@ -53,6 +54,7 @@ struct app {
     struct mail *mail; /* the email service (app_mail.c); NULL for --print-routes */
     struct payments *payments; /* payments/payments.h: Stripe client, webhook dispatch;
                                   app_payments_open (NULL for --print-routes) */
+    struct subs *subs; /* payments/subscriptions.h: the merchant plan; app_subs_open */
 };
 
 /* ---- app/app_storage.c ---------------------------------------------------- */
@@ -83,6 +85,15 @@ void app_orders_close(struct app *a);
 enum ff_err app_payments_open(struct app *a, char *why, size_t len) FF_MUST_CHECK;
 /* Frees a->payments (NULL-safe, after the server and the workers stopped). */
 void app_payments_close(struct app *a);
+
+/* ---- app/app_subs.c (owned by subs) --------------------------------------- */
+
+/* Creates a->subs (the merchant plan) over a->payments' Stripe client and
+ * registers its invoice.* / customer.subscription.* webhook handlers. Called
+ * by app_payments_open; a no-op without a->payments. */
+enum ff_err app_subs_open(struct app *a) FF_MUST_CHECK;
+/* Frees a->subs (NULL-safe; by app_payments_close). */
+void app_subs_close(struct app *a);
 
 /* ---- app/app_jobs.c ------------------------------------------------------- */
 

@@ -12,7 +12,8 @@
 static enum ff_err register_handlers(struct app *a)
 {
     enum ff_err e = FF_OK;
-    (void)a;
+    if (!e) /* merchant plan: invoice.*, customer.subscription.* */
+        e = app_subs_open(a);
     return e;
 }
 
@@ -51,6 +52,7 @@ enum ff_err app_payments_open(struct app *a, char *why, size_t len)
 
 void app_payments_close(struct app *a)
 {
+    app_subs_close(a);
     payments_free(a->payments);
     a->payments = NULL;
 }

@@ -12,6 +12,7 @@
 #include "idem/idem.h"
 #include "orders/orders.h"
 #include "payments/payments.h"
+#include "payments/subscriptions.h"
 #include "render_http/render_http.h"
 #include "tryon/tryon.h"
 
@@ -34,6 +35,8 @@ enum ff_err app_register_routes(struct http_router *r, struct app *a)
         e = orders_http_register(r, a->orders);
     if (!e) /* Stripe webhook, payment intents, refunds, customer cancel */
         e = payments_http_register(r, a->payments);
+    if (!e) /* the merchant plan (Stripe subscription) */
+        e = subs_http_register(r, a->subs);
     if (!e)
         e = mail_http_register(r, a->mail);
     if (!e && a->cfg->test_routes)

@@ -137,6 +137,15 @@ static const char *check_stripe_whsec(const char *v)
     return check_printable(v);
 }
 
+static const char *check_stripe_price(const char *v)
+{
+    for (const char *p = v; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            return "must be empty or a Stripe price id such as price_1Nabc (letters, digits, _ -)";
+    return NULL;
+}
+
 static const char *check_public_url(const char *v)
 {
     size_t n = strlen(v);
@@ -237,6 +246,9 @@ static const struct cfg_row rows[] = {
     {"FRAMEFIT_STRIPE_WEBHOOK_SECRET", CFG_STR, OFF(stripe_webhook_secret), "", 0, 512,
      check_stripe_whsec, true, "Stripe webhook endpoint secret whsec_... (empty = the webhook"
      " answers 503); secret"},
+    {"FRAMEFIT_STRIPE_PRICE_ID", CFG_STR, OFF(stripe_price_id), "", 0, 100, check_stripe_price,
+     false, "Stripe price id of the merchant plan (price_...); the default of"
+     " POST /api/v1/merchant/subscription"},
     {"FRAMEFIT_SHUTDOWN_TIMEOUT", CFG_INT, OFF(shutdown_timeout_s), "10", 0, 600, NULL, false,
      "seconds to let in-flight requests finish on SIGTERM/SIGINT"},
     {"FRAMEFIT_WORKERS", CFG_INT, OFF(workers), "2", 0, 256, NULL, false,

@@ -39,6 +39,7 @@ struct ff_config {
     int stripe_timeout_ms;  /* FRAMEFIT_STRIPE_TIMEOUT_MS: one Stripe request */
     char *stripe_secret_key; /* FRAMEFIT_STRIPE_SECRET_KEY: "" = payments off; a secret */
     char *stripe_webhook_secret; /* FRAMEFIT_STRIPE_WEBHOOK_SECRET: whsec_...; a secret */
+    char *stripe_price_id;  /* FRAMEFIT_STRIPE_PRICE_ID: the merchant plan's price ("" = none) */
     int shutdown_timeout_s; /* FRAMEFIT_SHUTDOWN_TIMEOUT: in-flight drain bound */
     int workers;            /* FRAMEFIT_WORKERS: job worker threads in serve (0 = none) */
     char *jobs_queues;      /* FRAMEFIT_JOBS_QUEUES: comma list ("" = all queues) */

@@ -2,6 +2,8 @@
 #ifndef FF_TRYON_TRYON_INT_H
 #define FF_TRYON_TRYON_INT_H
 
+#include <jansson.h>
+
 #include "tryon/tryon.h"
 #include "vision/vision.h"
 
@@ -27,6 +29,10 @@ enum ff_err tryon_release_object(struct tryon *t, struct db_conn *c, const char 
 /* Puts data again when key is missing (after a commit that referenced it). */
 void tryon_ensure_object(struct tryon *t, const void *data, size_t len, const char *type,
                          const char *key);
+
+/* j as compact JSON text in a new ff_malloc'd string (independent of
+ * jansson's allocator; caller ff_frees), *len its length; NULL on ENOMEM. */
+char *tryon_json_dump(const json_t *j, size_t *len);
 
 /* A new random session or anonymous id (TRYON_ID_LEN chars + NUL). */
 void tryon_random_id(char out[TRYON_ID_LEN + 1]);

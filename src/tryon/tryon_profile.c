@@ -158,12 +158,10 @@ static enum ff_err reply_profile(struct http_req *req, struct http_resp *resp, j
 static enum ff_err save(struct tryon *t, int64_t user_id, const char *sid, const json_t *prof,
                         double conf, double face_w, double pd, double icd, const char *shape)
 {
-    size_t n = json_dumpb(prof, NULL, 0, JSON_COMPACT);
-    char *txt = n ? ff_malloc(n + 1) : NULL;
+    size_t n;
+    char *txt = tryon_json_dump(prof, &n);
     if (!txt)
         return FF_ENOMEM;
-    json_dumpb(prof, txt, n, JSON_COMPACT);
-    txt[n] = '\0';
     int64_t now = db_now_ms();
     struct db_conn *c = NULL;
     enum ff_err e = db_acquire(t->db, &c);

@@ -203,7 +203,7 @@ static void shape_and_size(const struct vis_face *f, json_t *doc, json_t **geom)
 
 /* Serialises j into a new ff_malloc'd string (independent of jansson's
  * allocator). */
-static char *dump(const json_t *j, size_t *len)
+char *tryon_json_dump(const json_t *j, size_t *len)
 {
     size_t n = json_dumpb(j, NULL, 0, JSON_COMPACT);
     char *s = n ? ff_malloc(n + 1) : NULL;
@@ -374,7 +374,8 @@ enum ff_err tryon_session_create(struct tryon *t, const struct tryon_owner *who,
                                       img.w, "height", img.h, "bytes", (json_int_t)clen,
                                       "orientation", si.orientation, "metadata_removed",
                                       removed_list(si.removed)));
-        if (!(text = dump(doc, &tlen)) || (geom && !(gtext = dump(geom, &glen))))
+        if (!(text = tryon_json_dump(doc, &tlen)) ||
+            (geom && !(gtext = tryon_json_dump(geom, &glen))))
             e = FF_ENOMEM;
     }
     if (!e)

@@ -21,6 +21,22 @@ PHOTO = "helen_train_1259817140_1.jpg"  # a frontal face of the dev set
 
 # Compares the render with the uploaded photo (both drawn at the render's size):
 # mean absolute difference in a box around the eyes and in the bottom fifth.
+# Signs a new shopper in with cookies (as the store's account pages would), then
+# shows the analysis again so the page offers saving the face shape.
+SIGN_IN = r"""
+const done = arguments[arguments.length - 1];
+(async () => {
+  const post = (url, body) => fetch(url, { method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const who = { email: 'browser-shopper@example.com', password: 'correct horse battery' };
+  await post('/api/v1/auth/register', who);
+  const r = await post('/api/v1/auth/login', Object.assign({ cookie: true }, who));
+  await showAnalysis(state.photo, state.session);
+  done({ login: r.status, offered: !document.getElementById('profile').hidden,
+         saveDisabled: document.getElementById('save-profile').disabled });
+})().catch((e) => done({ error: String(e) }));
+"""
+
 COMPARE = r"""
 const done = arguments[arguments.length - 1];
 (async () => {
@@ -113,6 +129,15 @@ def main():
                 src2 = b.script("return document.getElementById('render').getAttribute('src')")
                 assert ok and src2 != first, (ok, src2)
                 b.screenshot(os.path.join(out_dir, "tryon-next.png"))
+            # signed in: the page offers to keep the face shape, only after the box is ticked
+            r = b.script_async(SIGN_IN)
+            assert r == {"login": 200, "offered": True, "saveDisabled": True}, r
+            b.script("document.getElementById('consent').click();"
+                     " document.getElementById('save-profile').click();")
+            saved = b.wait_for("const t = document.getElementById('status').textContent;"
+                               " return t.startsWith('Saved') || t.includes('rror') ? t : null;",
+                               timeout=60)
+            assert saved and saved.startswith("Saved to your profile: " + shape), saved
             logs = b.browser_log()
             bad = [m for m in logs if m.get("level") == "SEVERE" or "Content Security Policy"
                    in m.get("message", "")]

@@ -320,6 +320,196 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_any("DELETE")
 
 
+# ---- merchant plan billing (owner: subs; kept in this block) -----------------------
+# Subscriptions as Stripe bills them: a first invoice with its payment intent
+# (payment_behavior=default_incomplete leaves the subscription "incomplete"
+# until the invoice is paid; without it the card on file pays at once),
+# expand[] of latest_invoice(.payment_intent) on create and retrieve (GET
+# query), updates (cancel_at_period_end), DELETE (cancel at once), invoices,
+# and prices "price_*" (anything else: No such price). Controls:
+#   POST /__control/invoice   {"subscription", "outcome": "paid"|"failed",
+#                              "cycle": bool, "created": ts, "deliver": n}
+#        settles the latest invoice (cycle=true: a renewal invoice for the next
+#        period first), moves the subscription (paid -> active; failed ->
+#        past_due, or stays incomplete on the first invoice) and delivers
+#        invoice.paid|invoice.payment_failed and customer.subscription.updated.
+#   POST /__control/event_at  {"type", "object", "created", "deliver", "delay_ms"}
+#        /__control/event with a chosen event.created (out-of-order tests).
+#   POST /__control/fail_path {"prefix", "method", "count", "status"}
+#        the next `count` API requests whose path starts with prefix (and
+#        method, if given) fail with `status` before doing anything.
+PRICE_CENTS = 4900
+PERIOD_S = 30 * 86400
+S["invoices"] = {}
+S["fail_path"] = None
+_TLS = threading.local()
+
+
+def _sub_out(sub, f):
+    """A copy of sub with latest_invoice(.payment_intent) expanded as asked."""
+    exp = f.get("expand", {})
+    exp = set(exp.values()) if isinstance(exp, dict) else {exp}
+    out = json.loads(json.dumps(sub))
+    if exp & {"latest_invoice", "latest_invoice.payment_intent"}:
+        inv = json.loads(json.dumps(S["invoices"][sub["latest_invoice"]]))
+        if "latest_invoice.payment_intent" in exp and inv.get("payment_intent"):
+            inv["payment_intent"] = dict(S["payment_intents"][inv["payment_intent"]])
+        out["latest_invoice"] = inv
+    return out
+
+
+def _new_invoice(sub, reason, start):
+    pi = create_pi({"amount": str(PRICE_CENTS), "currency": "eur"})[1]
+    inv = {"id": new_id("in"), "object": "invoice", "subscription": sub["id"],
+           "customer": sub["customer"], "status": "open", "amount_due": PRICE_CENTS,
+           "amount_paid": 0, "currency": "eur", "billing_reason": reason,
+           "payment_intent": pi["id"], "created": int(time.time()),
+           "lines": {"object": "list", "data": [{"period": {"start": start, "end": start + PERIOD_S}}]}}
+    pi["metadata"] = {"invoice": inv["id"]}
+    S["invoices"][inv["id"]] = inv
+    sub["latest_invoice"] = inv["id"]
+    return inv
+
+
+def subs_create(f):
+    if f.get("customer") not in S["customers"]:
+        return err(400, "invalid_request_error", "No such customer", "resource_missing", "customer")
+    items = f.get("items", {})
+    price = items.get("0", {}).get("price") if isinstance(items, dict) else None
+    if not price:
+        return err(400, "invalid_request_error", "Missing required param: items[0][price]",
+                   "parameter_missing", "items")
+    if not price.startswith("price_"):
+        return err(400, "invalid_request_error", f"No such price: '{price}'", "resource_missing",
+                   "items[0][price]")
+    now = int(time.time())
+    sub = {"id": new_id("sub"), "object": "subscription", "customer": f["customer"],
+           "status": "incomplete", "cancel_at_period_end": False, "canceled_at": None,
+           "items": {"object": "list", "data": [{"id": new_id("si"), "price": {
+               "id": price, "unit_amount": PRICE_CENTS, "currency": "eur",
+               "recurring": {"interval": "month"}}, "current_period_start": now,
+               "current_period_end": now + PERIOD_S}]},
+           "current_period_start": now, "current_period_end": now + PERIOD_S,
+           "metadata": f.get("metadata", {}), "created": now, "latest_invoice": None}
+    inv = _new_invoice(sub, "subscription_create", now)
+    if f.get("payment_behavior") != "default_incomplete":  # the card on file pays at once
+        inv.update(status="paid", amount_paid=inv["amount_due"])
+        S["payment_intents"][inv["payment_intent"]]["status"] = "succeeded"
+        sub["status"] = "active"
+    S["subscriptions"][sub["id"]] = sub
+    return 200, _sub_out(sub, f), None
+
+
+def _sub_event(typ, sub, created=None):
+    ev = event(typ, json.loads(json.dumps(sub)))
+    if created is not None:
+        ev["created"] = int(created)
+    return ev
+
+
+def subs_api(method, path, f):
+    fp = S["fail_path"]
+    if fp and fp["count"] > 0 and path.startswith(fp["prefix"]) and fp.get("method") in (None, method):
+        fp["count"] -= 1
+        return err(fp["status"], "api_error", "An unknown error occurred")
+    if method == "POST" and path == "/v1/subscriptions":
+        return subs_create(f)
+    parts = path.split("/")
+    if len(parts) == 4 and parts[2] == "invoices" and method == "GET":
+        inv = S["invoices"].get(parts[3])
+        return (200, inv, None) if inv else err(404, "invalid_request_error", "No such invoice",
+                                                "resource_missing", "id")
+    if len(parts) == 4 and parts[2] == "subscriptions" and parts[3] in S["subscriptions"]:
+        sub = S["subscriptions"][parts[3]]
+        if method == "GET":
+            return 200, _sub_out(sub, f), None
+        if sub["status"] == "canceled" and method in ("POST", "DELETE"):
+            return err(400, "invalid_request_error",
+                       "A canceled subscription can only update its cancellation_details and metadata.",
+                       "resource_missing" if method == "DELETE" else None)
+        if method == "POST":
+            if "cancel_at_period_end" in f:
+                sub["cancel_at_period_end"] = f["cancel_at_period_end"] == "true"
+            deliver(_sub_event("customer.subscription.updated", sub))
+            return 200, _sub_out(sub, f), None
+        if method == "DELETE":
+            now = int(time.time())
+            sub.update(status="canceled", canceled_at=now, ended_at=now)
+            deliver(_sub_event("customer.subscription.deleted", sub))
+            return 200, _sub_out(sub, f), None
+    return None
+
+
+def subs_control(path, j):
+    if path == "/__control/fail_path":
+        S["fail_path"] = {"prefix": j["prefix"], "method": j.get("method"),
+                          "count": int(j.get("count", 1)), "status": int(j.get("status", 500))}
+        return 200, {"ok": True}
+    if path == "/__control/event_at":
+        ev = event(j["type"], j.get("object", {}))
+        ev["created"] = int(j["created"])
+        deliver(ev, int(j.get("deliver", 1)), int(j.get("delay_ms", 0)))
+        return 200, ev
+    if path == "/__control/invoice":
+        sub = S["subscriptions"].get(j.get("subscription"))
+        if not sub:
+            return 404, {"error": "no such subscription"}
+        if j.get("cycle"):
+            _new_invoice(sub, "subscription_cycle", sub["current_period_end"])
+        inv = S["invoices"][sub["latest_invoice"]]
+        pi = S["payment_intents"][inv["payment_intent"]]
+        created = j.get("created")
+        if j.get("outcome", "paid") == "paid":
+            inv.update(status="paid", amount_paid=inv["amount_due"])
+            pi.update(status="succeeded", amount_received=pi["amount"], latest_charge=new_id("ch"))
+            end = inv["lines"]["data"][0]["period"]["end"]
+            sub.update(status="active", current_period_end=end)
+            sub["items"]["data"][0]["current_period_end"] = end
+            typ = "invoice.paid"
+        else:
+            err_ = {"code": "card_declined", "message": "Your card was declined."}
+            pi.update(status="requires_payment_method", last_payment_error=err_)
+            if sub["status"] != "incomplete":
+                sub["status"] = "past_due"
+            typ = "invoice.payment_failed"
+        iev = _sub_event(typ, inv, created)
+        if typ == "invoice.payment_failed":
+            iev["data"]["object"]["payment_intent"] = dict(pi)
+        sev = _sub_event("customer.subscription.updated", sub, created)
+        n = int(j.get("deliver", 1))
+        deliver(iev, n)
+        deliver(sev, n)
+        return 200, {"events": [iev, sev]}
+    return None
+
+
+_api_base = api
+_control_base = control
+
+
+def api(method, path, f):  # noqa: F811 - the billing block comes first
+    if method == "GET" and getattr(_TLS, "query", None):
+        f = dict(f, **parse_form(_TLS.query))
+    r = subs_api(method, path, f)
+    return r if r is not None else _api_base(method, path, f)
+
+
+def control(path, body):  # noqa: F811
+    r = subs_control(path, json.loads(body or b"{}"))
+    return r if r is not None else _control_base(path, body)
+
+
+def _do_get_with_query(self):
+    _TLS.query = urllib.parse.urlsplit(self.path).query
+    try:
+        self.handle_any("GET")
+    finally:
+        _TLS.query = None
+
+
+Handler.do_GET = _do_get_with_query
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
