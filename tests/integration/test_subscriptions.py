@@ -15,13 +15,16 @@ invoice.paid / invoice.payment_failed / customer.subscription.updated /
 deleted through signed webhooks, duplicate and out-of-order deliveries,
 events for an unknown subscription, cancel at period end and at once, Stripe
 refusing a price (422, nothing left half-open), a new plan after cancel
-reusing the customer."""
+reusing the customer, framefit SIGKILLed after Stripe created the subscription
+but before it heard back (the POST after the restart finishes with that same
+subscription), and no Stripe key at all (reads work, changes are 503)."""
 import argparse
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -323,6 +326,47 @@ def t_after_cancel(s, st, db_url):
     assert int(rows[0][0]) == 3, rows  # the canceled, the refused, the active one
 
 
+def hook(s, st):
+    st.ctl("webhook", {"url": "http://127.0.0.1:%d/api/v1/payments/stripe/webhook" % s.port,
+                       "secret": WHSEC})
+
+
+def t_crash(framefit, db_url, st, env):
+    """framefit dies after Stripe created the subscription but before the answer
+    arrived: after the restart the next POST finishes with that subscription."""
+    body = {"email": "owner@shop.example"}
+    with Server(framefit, db_url=db_url, env=env) as s:
+        hook(s, st)
+        r = s.request("DELETE", PATH + "?at_once=true", headers=ADMIN)
+        assert r.status == 200 and r.json()["status"] == "canceled", r
+        before = st.count("subscriptions")
+        st.ctl("fail_path", {"prefix": "/v1/subscriptions", "method": "POST", "count": 1,
+                             "mode": "hang_after", "hang_s": 20})
+
+        def doomed():
+            try:
+                s.request("POST", PATH, body, {"Idempotency-Key": "crash-1", **ADMIN})
+            except OSError:
+                pass  # the server is killed under it
+        t = threading.Thread(target=doomed)
+        t.start()
+        wait_for(lambda: st.count("subscriptions") == before + 1, "the subscription at Stripe")
+        s.proc.kill()  # SIGKILL: no chance to store anything more
+        s.proc.wait()
+        s.proc = None
+        t.join()
+    with Server(framefit, db_url=db_url, env=env) as s:
+        hook(s, st)
+        p = plan(s)
+        assert p["pending"] is True and p["subscription_id"] is None, p
+        r = s.request("POST", PATH, body, {"Idempotency-Key": "crash-2", **ADMIN})
+        assert r.status == 201, r
+        assert r.json()["status"] == "incomplete" and r.json()["client_secret"], r.json()
+        assert st.count("subscriptions") == before + 1 and st.count("customers") == 1
+        st.ctl("invoice", {"subscription": r.json()["subscription_id"], "outcome": "paid"})
+        wait_plan(s, lambda p: p["status"] == "active", "active after the crash")
+
+
 def t_not_configured(framefit, db_url):
     """No FRAMEFIT_STRIPE_SECRET_KEY: reading works, changing is a 503."""
     env = {"FRAMEFIT_ADMIN_TOKEN": TOKEN, "FRAMEFIT_WORKERS": "0"}
@@ -346,13 +390,13 @@ def run(framefit, db_url):
            "FRAMEFIT_RATELIMIT_AUTH_IP": "1000/1000"}
     try:
         with Server(framefit, db_url=db_url, env=env) as s:
-            st.ctl("webhook", {"url": "http://127.0.0.1:%d/api/v1/payments/stripe/webhook" % s.port,
-                               "secret": WHSEC})
+            hook(s, st)
             staff = t_access_and_validation(s)
             sub = t_create(s, st, db_url, staff)
             t_webhooks(s, st, db_url, sub)
             t_cancel(s, st, db_url, sub)
             t_after_cancel(s, st, db_url)
+        t_crash(framefit, db_url, st, env)
     finally:
         st.stop()
     t_not_configured(framefit, db_url)

@@ -335,9 +335,12 @@ class Handler(BaseHTTPRequestHandler):
 #        invoice.paid|invoice.payment_failed and customer.subscription.updated.
 #   POST /__control/event_at  {"type", "object", "created", "deliver", "delay_ms"}
 #        /__control/event with a chosen event.created (out-of-order tests).
-#   POST /__control/fail_path {"prefix", "method", "count", "status"}
+#   POST /__control/fail_path {"prefix", "method", "count", "status", "mode", "hang_s"}
 #        the next `count` API requests whose path starts with prefix (and
-#        method, if given) fail with `status` before doing anything.
+#        method, if given) fail with `status` before doing anything
+#        (mode "before", the default), or do the work and then hold the
+#        answer for hang_s seconds (mode "hang_after": the caller times out
+#        or dies not knowing it happened; a retry with the key is replayed).
 PRICE_CENTS = 4900
 PERIOD_S = 30 * 86400
 S["invoices"] = {}
@@ -411,7 +414,10 @@ def subs_api(method, path, f):
     fp = S["fail_path"]
     if fp and fp["count"] > 0 and path.startswith(fp["prefix"]) and fp.get("method") in (None, method):
         fp["count"] -= 1
-        return err(fp["status"], "api_error", "An unknown error occurred")
+        if fp["mode"] == "hang_after":
+            _TLS.hang_s = fp["hang_s"]  # Handler.send waits, outside the lock
+        else:
+            return err(fp["status"], "api_error", "An unknown error occurred")
     if method == "POST" and path == "/v1/subscriptions":
         return subs_create(f)
     parts = path.split("/")
@@ -443,7 +449,8 @@ def subs_api(method, path, f):
 def subs_control(path, j):
     if path == "/__control/fail_path":
         S["fail_path"] = {"prefix": j["prefix"], "method": j.get("method"),
-                          "count": int(j.get("count", 1)), "status": int(j.get("status", 500))}
+                          "count": int(j.get("count", 1)), "status": int(j.get("status", 500)),
+                          "mode": j.get("mode", "before"), "hang_s": float(j.get("hang_s", 30))}
         return 200, {"ok": True}
     if path == "/__control/event_at":
         ev = event(j["type"], j.get("object", {}))
@@ -508,6 +515,17 @@ def _do_get_with_query(self):
 
 
 Handler.do_GET = _do_get_with_query
+_send_base = Handler.send
+
+
+def _send_maybe_late(self, status, obj, headers=None):
+    hang, _TLS.hang_s = getattr(_TLS, "hang_s", 0), 0
+    if hang:
+        time.sleep(hang)
+    return _send_base(self, status, obj, headers)
+
+
+Handler.send = _send_maybe_late
 
 
 def main():
