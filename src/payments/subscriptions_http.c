@@ -11,6 +11,7 @@
 #include "http/problem.h"
 #include "http/router.h"
 #include "http/validate.h"
+#include "idem/idem.h"
 #include "payments/payments.h"
 #include "payments/stripe.h"
 #include "payments/subscriptions_int.h"
@@ -132,7 +133,8 @@ static void take_object(struct subs_row *row, const struct subs_facts *f, const 
 {
     if (!row->subscription_id[0])
         ff_strlcpy(row->subscription_id, f->subscription_id, sizeof row->subscription_id);
-    if (f->status >= 0 && (row->st.state_at_s == 0 || subs_status_final((enum subs_status)f->status)))
+    if (f->status >= 0 &&
+        (row->st.state_at_s == 0 || subs_status_final((enum subs_status)f->status)))
         row->st.status = (enum subs_status)f->status;
     if (f->period_end_s > 0 && row->st.state_at_s == 0)
         row->st.period_end_s = f->period_end_s;
@@ -316,8 +318,23 @@ out:
     return e;
 }
 
-/* Stores the created (or re-read) subscription object on row. */
-static enum ff_err store_subscription(struct subs *s, struct subs_row *row, const json_t *sub)
+/* Frees json_dumps text with jansson's current allocator. */
+static void json_text_free(char *t)
+{
+    json_malloc_t m;
+    json_free_t fr;
+    json_get_alloc_funcs(&m, &fr);
+    if (t)
+        fr(t);
+}
+
+/* Stores the created (or re-read) subscription object on row. When answer is
+ * not NULL (creation), the answer (plan + client_secret) is built from the
+ * stored row and recorded for the request's Idempotency-Key in the same
+ * transaction (idem_record_in_tx): *answer gets the JSON text (free with
+ * json_text_free). */
+static enum ff_err store_subscription(struct subs *s, struct subs_row *row, const json_t *sub,
+                                      struct http_req *req, int status, char **answer)
 {
     struct subs_facts f;
     if (subs_facts_from_subscription(sub, &f) || !stripe_id_ok(f.subscription_id))
@@ -337,6 +354,17 @@ static enum ff_err store_subscription(struct subs *s, struct subs_row *row, cons
         e = apply_early_events(tx.conn, row);
     if (!e)
         e = subs__save(tx.conn, row);
+    if (!e && answer) {
+        json_t *j = subs__plan_json(row, db_now_ms());
+        const char *cs = client_secret_of(sub);
+        if (j && cs)
+            json_object_set_new(j, "client_secret", json_string(cs));
+        *answer = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        e = *answer ? idem_record_in_tx(req, tx.conn, status, "application/json", *answer,
+                                        strlen(*answer))
+                    : FF_ENOMEM;
+    }
     if (!e)
         e = db_commit(&tx);
     db_tx_release(&tx);
@@ -349,6 +377,7 @@ static enum ff_err create_subscription(struct http_req *req, struct http_resp *r
     struct stripe_form f;
     struct stripe_resp sr;
     char key[96];
+    char *answer = NULL;
     stripe_form_init(&f);
     enum ff_err e = stripe_form_add(&f, "customer", row->customer_id);
     if (!e)
@@ -374,7 +403,7 @@ static enum ff_err create_subscription(struct http_req *req, struct http_resp *r
         }
     }
     if (sr.outcome == STRIPE_OK) {
-        e = store_subscription(s, row, sr.body);
+        e = store_subscription(s, row, sr.body, req, 201, &answer);
         if (e == FF_EUPSTREAM)
             sr.outcome = STRIPE_UNAVAILABLE; /* garbled: the same key gets it again */
         else if (e)
@@ -384,8 +413,9 @@ static enum ff_err create_subscription(struct http_req *req, struct http_resp *r
         e = stripe_problem(req, resp, &sr, "creating the subscription");
         goto out;
     }
-    e = reply_plan(resp, 201, row, client_secret_of(sr.body));
+    e = http_reply(resp, 201, "application/json", answer, strlen(answer));
 out:
+    json_text_free(answer);
     stripe_resp_release(&sr);
     return e;
 }
@@ -398,12 +428,14 @@ static enum ff_err reread_subscription(struct http_req *req, struct http_resp *r
     struct stripe_resp sr;
     if (!stripe_id_ok(row->subscription_id))
         return http_errf(req, FF_EINTERNAL, "bad stored subscription id");
-    snprintf(path, sizeof path, "/v1/subscriptions/%s?expand%%5B0%%5D=latest_invoice.payment_intent",
+    snprintf(path, sizeof path,
+             "/v1/subscriptions/%s?expand%%5B0%%5D=latest_invoice.payment_intent",
              row->subscription_id);
     enum ff_err e = stripe_request(s->stripe, "GET", path, NULL, NULL, &sr);
     if (e)
         return e;
-    if (sr.outcome == STRIPE_OK && (e = store_subscription(s, row, sr.body)) == FF_EUPSTREAM)
+    if (sr.outcome == STRIPE_OK &&
+        (e = store_subscription(s, row, sr.body, req, 200, NULL)) == FF_EUPSTREAM)
         sr.outcome = STRIPE_UNAVAILABLE;
     if (!e && sr.outcome != STRIPE_OK)
         e = stripe_problem(req, resp, &sr, "reading the subscription");
@@ -522,7 +554,8 @@ static enum ff_err cancel_plan(struct http_req *req, struct http_resp *resp)
     stripe_form_release(&f);
     if (e)
         return e;
-    if (sr.outcome == STRIPE_OK && (e = store_subscription(s, &row, sr.body)) == FF_EUPSTREAM)
+    if (sr.outcome == STRIPE_OK &&
+        (e = store_subscription(s, &row, sr.body, req, 200, NULL)) == FF_EUPSTREAM)
         sr.outcome = STRIPE_UNAVAILABLE;
     if (!e && sr.outcome != STRIPE_OK)
         e = stripe_problem(req, resp, &sr, "canceling the subscription");

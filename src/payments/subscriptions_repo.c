@@ -105,8 +105,8 @@ enum ff_err subs__insert(struct db_conn *c, struct subs_row *row)
     row->created_at = row->updated_at = db_now_ms();
     row->open = true;
     enum ff_err e = db_exec(c,
-                            "INSERT INTO merchant_subscriptions (slot, token, email, name, price_id,"
-                            " customer_id, status, created_at, updated_at)"
+                            "INSERT INTO merchant_subscriptions (slot, token, email, name,"
+                            " price_id, customer_id, status, created_at, updated_at)"
                             " VALUES (1, $1, $2, $3, $4, $5, 'none', $6, $6)",
                             (struct db_param[]){DB_TEXT(row->token), DB_TEXT(row->email),
                                                 opt_text(row->name), DB_TEXT(row->price_id),
