@@ -79,6 +79,12 @@ static enum ff_err load_payment(struct db_conn *c, int64_t order_id, struct pay_
     return e ? e : has ? FF_OK : FF_ENOTFOUND;
 }
 
+enum ff_err pay__lock_order(struct payments *p, struct db_conn *c, int64_t id)
+{
+    struct ord_snap o;
+    return lock_order(p, c, id, &o);
+}
+
 /* Sets the payment's attention note (once per distinct note) and records it
  * on the order's event log. */
 static enum ff_err attention(struct payments *p, struct db_conn *c, int64_t order_id,

@@ -329,6 +329,8 @@ static enum ff_err save_refund(struct payments *p, struct http_req *req, const s
     struct db_tx tx = DB_TX_INIT;
     enum ff_err e = db_begin(p->db, &tx);
     if (!e)
+        e = pay__lock_order(p, tx.conn, op->id);
+    if (!e)
         e = db_exec(tx.conn,
                     "INSERT INTO payment_refunds (order_id, stripe_refund, amount_cents, reason,"
                     " actor, created_at) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -586,6 +588,8 @@ static enum job_result j_refund_late(const struct job *j, void *ud, char *err, s
         int64_t amount = json_integer_value(json_object_get(sr.body, "amount"));
         struct db_tx tx = DB_TX_INIT;
         e = db_begin(p->db, &tx);
+        if (!e)
+            e = pay__lock_order(p, tx.conn, id);
         if (!e)
             e = db_exec(tx.conn,
                         "INSERT INTO payment_refunds (order_id, stripe_refund, amount_cents,"

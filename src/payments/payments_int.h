@@ -74,6 +74,11 @@ void pay__plan(enum orders_status cur, int64_t order_refunded, bool succeeded,
 /* The handlers of payment_intent.*, charge.refunded, charge.dispute.created
  * (ud: struct payments). */
 enum ff_err pay__on_event(struct db_conn *c, const json_t *event, void *ud) FF_MUST_CHECK;
+/* Locks order id's row for the rest of the transaction (PostgreSQL: FOR
+ * UPDATE; SQLite transactions are serialized already). Every payments writer
+ * locks the order before its payments row, so they never deadlock.
+ * FF_ENOTFOUND. */
+enum ff_err pay__lock_order(struct payments *p, struct db_conn *c, int64_t id) FF_MUST_CHECK;
 /* Brings order id in line with its payment row (pay__plan) on c, actor for
  * the events ("stripe", "staff:7"). FF_OK when there is nothing to do. */
 enum ff_err pay__reconcile(struct payments *p, struct db_conn *c, int64_t order_id,

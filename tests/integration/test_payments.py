@@ -429,6 +429,43 @@ def test_events(s, fake, db_url, vid):
     return paid_order
 
 
+def test_concurrent(s, fake, db_url, vid):
+    """Deliveries at the same moment: one event 8 times (applied once), and a
+    success racing its refund for one order (no deadlock, same end state)."""
+    who = shopper(8)
+    o = order(s, vid, who)
+    pi = intent(s, o["id"], who)["payment_intent_id"]
+    ev = event("payment_intent.succeeded", pi_object(pi, o["total_cents"], oid=o["id"]))
+    body = json.dumps(ev).encode()
+    results = []
+
+    def deliver(b):
+        r = s.request("POST", HOOK, b, {"Content-Type": "application/json",
+                                        "Stripe-Signature": sign(b)})
+        results.append((r.status, r.json().get("result")))
+    ts = [threading.Thread(target=deliver, args=(body,)) for _ in range(8)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert sorted(results) == [(200, "applied")] + [(200, "duplicate")] * 7, results
+    assert [e["to"] for e in events(s, o["id"])] == ["pending_payment", "paid"]
+    for k in range(3):
+        o = order(s, vid, who)
+        pi = intent(s, o["id"], who)["payment_intent_id"]
+        evs = [event("payment_intent.succeeded", pi_object(pi, o["total_cents"], oid=o["id"])),
+               event("charge.refunded", charge_object(pi, o["total_cents"], 100)),
+               event("charge.refunded", charge_object(pi, o["total_cents"], 200)),
+               event("charge.dispute.created", {"payment_intent": pi, "amount": 5,
+                                                "reason": "general"})]
+        results = []
+        ts = [threading.Thread(target=deliver, args=(json.dumps(e).encode(),)) for e in evs]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        assert all(r == (200, "applied") for r in results), results
+        got = get_order(s, o["id"])
+        assert got["status"] == "partially_refunded" and got["refunded_cents"] == 200, got
+        assert got["disputed"] is True, got
+
+
 def test_late_payment(s, fake, db_url, vid):
     """An order cancelled (reservation expiry, staff) whose payment then
     succeeds: flagged for staff and refunded in full automatically."""
@@ -548,6 +585,14 @@ def test_cancel(s, fake, db_url, pid, vid):
                       409, "invalid-transition")
     assert "cancelled" in p["detail"], p
     assert stock_of(s, pid) == before  # returned once
+    # the intent was canceled at Stripe already (Stripe answers 400 to a second cancel)
+    o = order(s, vid, who)
+    pi = intent(s, o["id"], who)["payment_intent_id"]
+    req = urllib.request.Request(fake.url + "/v1/payment_intents/%s/cancel" % pi, data=b"",
+                                 method="POST", headers={"Authorization": "Bearer " + SK})
+    assert json.loads(urllib.request.urlopen(req).read())["status"] == "canceled"
+    r = s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], None, A(who))
+    assert r.status == 200 and r.json()["status"] == "cancelled", r
     # without an intent; and a paid order cannot be cancelled this way
     o = order(s, vid, who)
     r = s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], None, A(who))
@@ -606,6 +651,7 @@ def run(framefit, db_url):
             test_intents(s, fake, db_url, vid)
             test_stripe_down(s, fake, db_url, vid)
             test_events(s, fake, db_url, vid)
+            test_concurrent(s, fake, db_url, vid)
             test_late_payment(s, fake, db_url, vid)
             test_refunds(s, fake, db_url, vid)
             test_cancel(s, fake, db_url, pid, vid)

@@ -197,8 +197,8 @@ def api(method, path, f):
         if method == "GET" and len(parts) == 4:
             return 200, obj, None
         if method == "POST" and len(parts) == 5 and parts[4] == "cancel" and coll == "payment_intents":
-            if obj["status"] == "succeeded":
-                return err(400, "invalid_request_error", "You cannot cancel this PaymentIntent because it has a status of succeeded.", "payment_intent_unexpected_state")
+            if obj["status"] in ("succeeded", "canceled"):  # as Stripe: canceling twice is an error
+                return err(400, "invalid_request_error", "You cannot cancel this PaymentIntent because it has a status of %s." % obj["status"], "payment_intent_unexpected_state")
             obj["status"] = "canceled"
             return 200, obj, None
         if method == "DELETE" and len(parts) == 4 and coll == "subscriptions":
