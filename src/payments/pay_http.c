@@ -20,16 +20,7 @@
 #include "payments/payments_int.h"
 #include "payments/stripe.h"
 
-/* An order with its payment row, as the handlers need them. */
-struct ord_pay {
-    int64_t id, total, refunded, created;
-    char status[32], currency[8];
-    bool has_payment;
-    char pi[128], pay_status[40];
-    int64_t received, pay_refunded;
-};
-
-static enum ff_err load(struct db_conn *c, int64_t id, struct ord_pay *op)
+enum ff_err pay__load(struct db_conn *c, int64_t id, struct ord_pay *op)
 {
     memset(op, 0, sizeof *op);
     struct db_rows *r;
@@ -72,7 +63,7 @@ static enum ff_err load_visible(struct payments *p, struct http_req *req, int64_
         return http_errf(req, e, "the database is busy");
     e = orders_may_see(req, c, id);
     if (!e)
-        e = load(c, id, op);
+        e = pay__load(c, id, op);
     db_release(c);
     if (e == FF_ENOTFOUND)
         return http_errf(req, e, "no order %" PRId64, id);
@@ -530,97 +521,4 @@ enum ff_err pay__order_routes(struct http_router *r, struct payments *p)
         e = http_route_add(r, HTTP_POST, "/api/v1/orders/{id}/cancel", h_cancel, p,
                            HTTP_ROUTE_NO_ETAG);
     return e;
-}
-
-/* ---- job: payments.refund_late --------------------------------------------------------------- */
-
-/* Refunds in full a payment that succeeded after its order was cancelled
- * (flagged by pay_apply.c). Idempotent: the Stripe key is fixed per order. */
-static enum job_result j_refund_late(const struct job *j, void *ud, char *err, size_t len)
-{
-    struct payments *p = ud;
-    json_t *pl = json_loads(j->payload, 0, NULL);
-    int64_t id = (int64_t)json_integer_value(json_object_get(pl, "order_id"));
-    json_decref(pl);
-    if (id <= 0) {
-        snprintf(err, len, "payload has no order_id");
-        return JOB_FAIL;
-    }
-    struct ord_pay op;
-    struct db_conn *c;
-    if (db_acquire(p->db, &c)) {
-        snprintf(err, len, "database busy");
-        return JOB_RETRY;
-    }
-    enum ff_err e = load(c, id, &op);
-    db_release(c);
-    if (e) {
-        snprintf(err, len, "reading order %" PRId64 ": %s", id, ff_err_str(e));
-        return e == FF_ENOTFOUND ? JOB_FAIL : JOB_RETRY;
-    }
-    if (op.pay_refunded >= op.received) /* refunded already (by staff or an earlier run) */
-        return JOB_DONE;
-    if (!p->stripe) {
-        snprintf(err, len, "payments are not configured");
-        return JOB_RETRY;
-    }
-    char key[96], oid[24];
-    pay__key(key, sizeof key, id, op.created, "late-refund");
-    snprintf(oid, sizeof oid, "%" PRId64, id);
-    struct stripe_form f;
-    struct stripe_resp sr;
-    stripe_form_init(&f);
-    e = stripe_form_add(&f, "payment_intent", op.pi);
-    if (!e)
-        e = stripe_form_add(&f, "metadata[order_id]", oid);
-    if (!e)
-        e = stripe_request(p->stripe, "POST", "/v1/refunds", &f, key, &sr);
-    stripe_form_release(&f);
-    if (e) {
-        snprintf(err, len, "calling Stripe: %s", ff_err_str(e));
-        return JOB_RETRY;
-    }
-    enum job_result res = JOB_DONE;
-    if (sr.outcome != STRIPE_OK) {
-        snprintf(err, len, "Stripe: %s", sr.why);
-        res = sr.outcome == STRIPE_DECLINED ? JOB_FAIL : JOB_RETRY;
-    } else {
-        int64_t amount = json_integer_value(json_object_get(sr.body, "amount"));
-        struct db_tx tx = DB_TX_INIT;
-        e = db_begin(p->db, &tx);
-        if (!e)
-            e = pay__lock_order(p, tx.conn, id);
-        if (!e)
-            e = db_exec(tx.conn,
-                        "INSERT INTO payment_refunds (order_id, stripe_refund, amount_cents,"
-                        " reason, actor, created_at) VALUES ($1, $2, $3, $4, 'system', $5)"
-                        " ON CONFLICT (stripe_refund) DO NOTHING",
-                        (struct db_param[]){DB_I64(id), DB_TEXT(json_string_value(
-                                                            json_object_get(sr.body, "id"))),
-                                            DB_I64(amount),
-                                            DB_TEXT("paid after the order was cancelled"),
-                                            DB_I64(db_now_ms())},
-                        5, NULL);
-        if (!e)
-            e = db_exec(tx.conn,
-                        "UPDATE payments SET amount_refunded = CASE WHEN amount_refunded < $2"
-                        " THEN $2 ELSE amount_refunded END, updated_at = $3 WHERE order_id = $1",
-                        (struct db_param[]){DB_I64(id), DB_I64(op.pay_refunded + amount),
-                                            DB_I64(db_now_ms())},
-                        3, NULL);
-        if (!e)
-            e = db_commit(&tx);
-        db_tx_release(&tx);
-        if (e) {
-            snprintf(err, len, "recording the refund: %s", db_errmsg());
-            res = JOB_RETRY;
-        }
-    }
-    stripe_resp_release(&sr);
-    return res;
-}
-
-enum ff_err payments_jobs_register(struct payments *p, struct jobs_registry *reg)
-{
-    return jobs_register(reg, "payments.refund_late", j_refund_late, p);
 }

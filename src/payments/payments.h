@@ -103,7 +103,9 @@ enum ff_err payments_stripe_problem(struct http_req *req, struct http_resp *resp
                                     const struct stripe_resp *sr, const char *what);
 
 /* Registers "payments.refund_late" (refunds a payment that succeeded after
- * its order was cancelled). */
+ * its order was cancelled) and the recurring "payments.cancel_stale" (every
+ * minute: cancels at Stripe the open intents of cancelled orders, e.g. after
+ * the reservation expired, so they cannot be paid any more). */
 enum ff_err payments_jobs_register(struct payments *p, struct jobs_registry *reg) FF_MUST_CHECK;
 
 #endif

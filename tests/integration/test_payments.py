@@ -466,10 +466,35 @@ def test_concurrent(s, fake, db_url, vid):
         assert got["disputed"] is True, got
 
 
+def fake_intent(fake, pi):
+    req = urllib.request.Request(fake.url + "/v1/payment_intents/" + pi,
+                                 headers={"Authorization": "Bearer " + SK})
+    return json.loads(urllib.request.urlopen(req).read())
+
+
+def test_expired_intent(s, fake, db_url, vid):
+    """The reservation expires while the intent is open: the order is
+    cancelled (orders.expire) and payments.cancel_stale cancels the intent at
+    Stripe, so the shopper cannot pay for it any more."""
+    who = shopper(9)
+    o = order(s, vid, who)
+    pi = intent(s, o["id"], who)["payment_intent_id"]
+    sql(db_url, "UPDATE orders SET reserved_until = 1 WHERE id = %d" % o["id"])
+    sql(db_url, "UPDATE job_schedules SET next_run_at = 0 WHERE name = 'orders.expire'")
+    wait_status(s, o["id"], "cancelled")
+    sql(db_url, "UPDATE job_schedules SET next_run_at = 0 WHERE name = 'payments.cancel_stale'")
+    wait_for("the intent to be cancelled",
+             lambda: payment(s, o["id"])["payment"]["status"] == "canceled")
+    assert fake_intent(fake, pi)["status"] == "canceled"
+
+
 def test_late_payment(s, fake, db_url, vid):
     """An order cancelled (reservation expiry, staff) whose payment then
     succeeds: flagged for staff and refunded in full automatically."""
     who = shopper(4)
+    # keep payments.cancel_stale away meanwhile (it would cancel the open intent)
+    sql(db_url, "UPDATE job_schedules SET next_run_at = 99999999999999 WHERE name ="
+        " 'payments.cancel_stale'")
     o = order(s, vid, who)
     pi = intent(s, o["id"], who)["payment_intent_id"]
     r = s.request("POST", "/api/v1/orders/%d/status" % o["id"], {"status": "cancelled"}, STAFF)
@@ -577,9 +602,7 @@ def test_cancel(s, fake, db_url, pid, vid):
     ev = events(s, o["id"])[-1]
     assert ev["to"] == "cancelled" and ev["actor"] == "anon" and ev["reason"] == \
         "changed my mind", ev
-    req = urllib.request.Request(fake.url + "/v1/payment_intents/" + pi,
-                                 headers={"Authorization": "Bearer " + SK})
-    assert json.loads(urllib.request.urlopen(req).read())["status"] == "canceled"
+    assert fake_intent(fake, pi)["status"] == "canceled"
     assert payment(s, o["id"])["payment"]["status"] == "canceled"
     p = check_problem(s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], None, A(who)),
                       409, "invalid-transition")
@@ -653,6 +676,7 @@ def run(framefit, db_url):
             test_events(s, fake, db_url, vid)
             test_concurrent(s, fake, db_url, vid)
             test_late_payment(s, fake, db_url, vid)
+            test_expired_intent(s, fake, db_url, vid)
             test_refunds(s, fake, db_url, vid)
             test_cancel(s, fake, db_url, pid, vid)
             assert SK not in s.read_log() and WHSEC not in s.read_log()

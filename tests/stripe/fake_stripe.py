@@ -221,6 +221,8 @@ def control(path, body):
         pi = S["payment_intents"].get(j.get("payment_intent"))
         if not pi:
             return 404, {"error": "no such payment_intent"}
+        if pi["status"] in ("canceled", "succeeded"):  # terminal at Stripe
+            return 409, {"error": "payment_intent is %s" % pi["status"]}
         if j.get("outcome", "succeeded") == "succeeded":
             pi.update(status="succeeded", amount_received=pi["amount"], latest_charge=new_id("ch"))
             ev = event("payment_intent.succeeded", dict(pi))
