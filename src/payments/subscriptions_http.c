@@ -214,7 +214,8 @@ static bool email_ok(const char *e)
     return true;
 }
 
-/* Step 1: the open row to finish, a new pending one, or an answer (*done). */
+/* Step 1: the open row to finish (*exists: it has its subscription already)
+ * or a new pending one; a problem when an attempt on another price is open. */
 static enum ff_err open_row(struct http_req *req, struct subs *s, const char *email,
                             const char *name, const char *price, struct subs_row *row,
                             bool *exists)
@@ -395,6 +396,8 @@ static enum ff_err create_subscription(struct http_req *req, struct http_resp *r
     if (e)
         return e;
     if (sr.outcome == STRIPE_DECLINED) {
+        if (!strcmp(sr.err_param, "customer"))
+            row->customer_id[0] = '\0'; /* gone at Stripe: the next attempt makes a new one */
         if ((e = close_refused(s, row, &sr)))
             goto out;
         if (!strncmp(sr.err_param, "items", 5) || !strcmp(sr.err_param, "price")) {

@@ -43,7 +43,8 @@ enum subs_which {
  * UPDATE on PostgreSQL (inside a transaction). */
 enum ff_err subs__load(struct db_conn *c, bool lock, enum subs_which which, const char *key,
                        int64_t id, struct subs_row *row, bool *found) FF_MUST_CHECK;
-/* The customer id of the newest row that has one ("" when none). */
+/* The customer id of the newest row ("" when none, or when that attempt was
+ * refused because Stripe no longer knows its customer). */
 enum ff_err subs__last_customer(struct db_conn *c, char *out, size_t len) FF_MUST_CHECK;
 /* Inserts an open pending row (fields from row; id, token, times set here).
  * FF_ECONFLICT when an open row exists already. */

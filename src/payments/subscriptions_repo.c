@@ -81,7 +81,7 @@ enum ff_err subs__last_customer(struct db_conn *c, char *out, size_t len)
     out[0] = '\0';
     enum ff_err e = db_query(c,
                              "SELECT customer_id FROM merchant_subscriptions"
-                             " WHERE customer_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+                             " ORDER BY id DESC LIMIT 1",
                              NULL, 0, &r);
     if (!e)
         e = db_next(r, &has);

@@ -328,7 +328,8 @@ class Handler(BaseHTTPRequestHandler):
 # until the invoice is paid; without it the card on file pays at once),
 # expand[] of latest_invoice(.payment_intent) on create and retrieve (GET
 # query), updates (cancel_at_period_end), DELETE (cancel at once), invoices,
-# and prices "price_*" (anything else: No such price). Controls:
+# DELETE /v1/customers/{id}, and prices "price_*" (anything else: No such
+# price). Controls:
 #   POST /__control/invoice   {"subscription", "outcome": "paid"|"failed",
 #                              "cycle": bool, "created": ts, "deliver": n}
 #        settles the latest invoice (cycle=true: a renewal invoice for the next
@@ -423,6 +424,11 @@ def subs_api(method, path, f):
     if method == "POST" and path == "/v1/subscriptions":
         return subs_create(f)
     parts = path.split("/")
+    if len(parts) == 4 and parts[2] == "customers" and method == "DELETE":
+        if S["customers"].pop(parts[3], None) is None:
+            return err(404, "invalid_request_error", f"No such customer: '{parts[3]}'",
+                       "resource_missing", "id")
+        return 200, {"id": parts[3], "object": "customer", "deleted": True}, None
     if len(parts) == 4 and parts[2] == "invoices" and method == "GET":
         inv = S["invoices"].get(parts[3])
         return (200, inv, None) if inv else err(404, "invalid_request_error", "No such invoice",
