@@ -34,6 +34,7 @@ struct cat_cache {
     uint64_t epoch;
     int64_t generation;
     bool gen_known;
+    int64_t pending_xmax; /* PostgreSQL: drop again until snapshot xmin reaches this */
     uint64_t hits, misses, invalidations, evictions;
     /* poller */
     pthread_t thread;
@@ -228,23 +229,63 @@ void cat_cache_invalidate(struct cat_cache *c)
     unref_list(all);
 }
 
+enum ff_err cat_cache_read_generation(struct db_conn *conn, int64_t *gen)
+{
+    if (db_conn_dialect(conn) == DB_PG)
+        return db_query_i64(conn, "SELECT last_value FROM catalog_gen_seq", NULL, 0, gen);
+    return db_query_i64(conn, "SELECT gen FROM catalog_generation WHERE id = 1", NULL, 0, gen);
+}
+
+/* PostgreSQL: one integer (an xid8 as text -> bigint). */
+static enum ff_err xid_query(struct db_conn *conn, const char *sql, int64_t *out)
+{
+    return db_query_i64(conn, sql, NULL, 0, out);
+}
+
+/* On PostgreSQL the generation is a sequence (migration 0024): its bump is
+ * seen BEFORE the writer commits, so a fill made right after the drop may
+ * hold the data of before the commit. Hence, after seeing a move, the poller
+ * takes a transaction id of its own (pg_current_xact_id, in a statement after
+ * the generation read: every writer whose bump it saw had an xid before it),
+ * keeps dropping at every poll until no transaction older than that one runs
+ * (snapshot xmin >= it), and drops once more then: what is cached afterwards
+ * was read after those writers ended. (A snapshot's xmax cannot serve: it is
+ * the latest completed xid + 1, and running writers above it do not show.)
+ * See docs/storage.md. */
 enum ff_err cat_cache_poll(struct cat_cache *c)
 {
     if (!c || !c->db)
         return FF_OK;
     struct db_conn *conn;
-    int64_t gen = 0;
+    int64_t gen = 0, xid = 0, xmin = 0;
+    bool pg = db_dialect(c->db) == DB_PG;
+    pthread_mutex_lock(&c->mu);
+    int64_t was = c->generation, pending = c->pending_xmax;
+    bool known = c->gen_known;
+    pthread_mutex_unlock(&c->mu);
     enum ff_err err = db_acquire(c->db, &conn);
     if (!err) {
-        err = db_query_i64(conn, "SELECT gen FROM catalog_generation WHERE id = 1", NULL, 0,
-                           &gen);
+        err = cat_cache_read_generation(conn, &gen);
+        bool changed = !known || gen != was;
+        if (!err && pg && changed) /* after the generation read */
+            err = xid_query(conn, "SELECT pg_current_xact_id()::text::bigint", &xid);
+        else if (!err && pg && pending)
+            err = xid_query(conn,
+                            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+                            &xmin);
         db_release(conn);
     }
     pthread_mutex_lock(&c->mu);
-    bool moved = err || !c->gen_known || gen != c->generation;
+    bool changed = !c->gen_known || gen != c->generation;
+    bool moved = err || changed || c->pending_xmax;
     if (err) {
         c->gen_known = false;
+        c->pending_xmax = 0;
     } else {
+        if (pg && changed)
+            c->pending_xmax = xid;
+        else if (c->pending_xmax && xmin >= c->pending_xmax)
+            c->pending_xmax = 0; /* this drop is the last one for that move */
         c->generation = gen;
         c->gen_known = true;
     }

@@ -3,10 +3,12 @@
  *
  * Values are serialized replies (the JSON text of GET by id / slug with its
  * version, and of list pages keyed by the normalised query). Every change of
- * the catalog tables bumps the one-row `catalog_generation` counter (triggers,
- * migration 0003), so any writer invalidates: a background thread reads it
- * every poll_ms and drops everything when it moved (or when it cannot read
- * it). This instance's own writes call cat_cache_invalidate at once, so they
+ * the catalog tables bumps the generation (triggers; SQLite: the one-row
+ * `catalog_generation`, migration 0003; PostgreSQL: the sequence
+ * `catalog_gen_seq`, migration 0024, which never blocks writers), so any
+ * writer invalidates: a background thread reads it every poll_ms and drops
+ * everything when it moved (or when it cannot read it; on PostgreSQL also
+ * until the transactions running at the move have ended). This instance's own writes call cat_cache_invalidate at once, so they
  * read their writes.
  *
  * Race-free fill: take `epoch = cat_cache_epoch(c)` BEFORE reading the
@@ -28,6 +30,7 @@
 #include "core/err.h"
 
 struct db;
+struct db_conn;
 struct cat_cache;
 
 struct cat_cache_opts {
@@ -80,9 +83,15 @@ FF_MUST_CHECK enum ff_err cat_cache_put(struct cat_cache *c, const char *key, si
 /* Drops every entry and advances the epoch (this instance wrote). */
 void cat_cache_invalidate(struct cat_cache *c);
 
-/* Reads catalog_generation once and invalidates when it moved or cannot be
- * read (what the poller does every poll_ms; exposed for tests). */
+/* Reads the generation once and invalidates when it moved or cannot be read
+ * (what the poller does every poll_ms; exposed for tests). On PostgreSQL it
+ * also keeps invalidating after a move until every transaction running at
+ * that time has ended (see catalog_cache.c). */
 enum ff_err cat_cache_poll(struct cat_cache *c);
+
+/* The current catalog generation on conn: SQLite the catalog_generation row
+ * (migration 0003), PostgreSQL the sequence catalog_gen_seq (migration 0024). */
+enum ff_err cat_cache_read_generation(struct db_conn *conn, int64_t *gen) FF_MUST_CHECK;
 
 void cat_cache_stats(struct cat_cache *c, struct cat_cache_stats *out);
 

@@ -8,11 +8,12 @@
  * quantities add up, capped at ORDERS_LINE_QTY_MAX). Accounts may also call
  * orders_cart_merge at sign-in.
  *
- * Checkout (POST /api/v1/orders) is one transaction: the cart's lines are
- * read, every variant's stock is taken with a conditional decrement
- * (`stock = stock - q WHERE stock >= q`, in variant-id order; on PostgreSQL
- * after locking the catalog_generation row, so concurrent checkouts can never
- * deadlock), prices are copied onto the order lines, the reservations are
+ * Checkout (POST /api/v1/orders) is one transaction: the cart's lines (or,
+ * in the direct form, the body's "items") are read, the variants are locked
+ * (PostgreSQL: products then variants in id order, the one lock order of
+ * every stock writer, so concurrent checkouts never deadlock), every
+ * variant's stock is taken with a conditional decrement, prices are copied
+ * onto the order lines, the reservations are
  * recorded with an expiry (FRAMEFIT_RESERVATION_MINUTES), the products'
  * in_stock roll-up and version are refreshed, the cart is emptied, the event
  * is recorded (order_events) and an "order.event" job is enqueued (outbox),
