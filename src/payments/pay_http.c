@@ -116,17 +116,47 @@ static enum ff_err save_intent(struct payments *p, const struct ord_pay *op, con
     int64_t now = db_now_ms();
     char cur[4];
     lower3(cur, op->currency);
-    e = db_exec(c,
-                "INSERT INTO payments (order_id, payment_intent, amount_cents, currency, status,"
-                " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
-                " ON CONFLICT (order_id) DO NOTHING",
-                (struct db_param[]){DB_I64(op->id),
-                                    DB_TEXT(json_string_value(json_object_get(pi, "id"))),
-                                    DB_I64(op->total), DB_TEXT(cur),
-                                    DB_TEXT(json_string_value(json_object_get(pi, "status"))),
-                                    DB_I64(now)},
-                6, NULL);
+    const char *pid = json_string_value(json_object_get(pi, "id"));
+    const char *st = json_string_value(json_object_get(pi, "status"));
+    if (op->pi[0]) /* replaces a canceled intent (only that one) */
+        e = db_exec(c,
+                    "UPDATE payments SET payment_intent = $2, status = $3, last_error = NULL,"
+                    " updated_at = $4 WHERE order_id = $1 AND payment_intent = $5",
+                    (struct db_param[]){DB_I64(op->id), DB_TEXT(pid), DB_TEXT(st), DB_I64(now),
+                                        DB_TEXT(op->pi)},
+                    5, NULL);
+    else
+        e = db_exec(c,
+                    "INSERT INTO payments (order_id, payment_intent, amount_cents, currency,"
+                    " status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+                    " ON CONFLICT (order_id) DO NOTHING",
+                    (struct db_param[]){DB_I64(op->id), DB_TEXT(pid), DB_I64(op->total),
+                                        DB_TEXT(cur), DB_TEXT(st), DB_I64(now)},
+                    6, NULL);
     db_release(c);
+    return e;
+}
+
+/* POSTs a new intent for the order under the key ff-order-<id>-<created>-<what>. */
+static enum ff_err create_intent(struct payments *p, const struct ord_pay *op, const char *what,
+                                 struct stripe_resp *sr)
+{
+    struct stripe_form f;
+    char cur[4], oid[24], key[300];
+    lower3(cur, op->currency);
+    snprintf(oid, sizeof oid, "%" PRId64, op->id);
+    pay__key(key, sizeof key, op->id, op->created, what);
+    stripe_form_init(&f);
+    enum ff_err e = stripe_form_addi(&f, "amount", op->total);
+    if (!e)
+        e = stripe_form_add(&f, "currency", cur);
+    if (!e)
+        e = stripe_form_add(&f, "metadata[order_id]", oid);
+    if (!e)
+        e = stripe_form_add(&f, "automatic_payment_methods[enabled]", "true");
+    if (!e)
+        e = stripe_request(p->stripe, "POST", "/v1/payment_intents", &f, key, sr);
+    stripe_form_release(&f);
     return e;
 }
 
@@ -155,44 +185,39 @@ static enum ff_err h_intent(struct http_req *req, struct http_resp *resp)
         return payments_unavailable(req, resp);
     struct stripe_resp sr;
     char path[200];
+    bool created = !op.pi[0];
     if (op.pi[0]) { /* the intent exists: fetch it for its client secret (never stored) */
         snprintf(path, sizeof path, "/v1/payment_intents/%s", op.pi);
         if ((e = stripe_request(p->stripe, "GET", path, NULL, NULL, &sr)))
             return http_errf(req, e, "calling Stripe failed");
-    } else {
-        struct stripe_form f;
-        char cur[4], oid[24], key[96];
-        lower3(cur, op.currency);
-        snprintf(oid, sizeof oid, "%" PRId64, id);
-        pay__key(key, sizeof key, id, op.created, "pi");
-        stripe_form_init(&f);
-        e = stripe_form_addi(&f, "amount", op.total);
-        if (!e)
-            e = stripe_form_add(&f, "currency", cur);
-        if (!e)
-            e = stripe_form_add(&f, "metadata[order_id]", oid);
-        if (!e)
-            e = stripe_form_add(&f, "automatic_payment_methods[enabled]", "true");
-        if (!e)
-            e = stripe_request(p->stripe, "POST", "/v1/payment_intents", &f, key, &sr);
-        stripe_form_release(&f);
-        if (e)
-            return http_errf(req, e, "calling Stripe failed");
+        const char *st = json_string_value(json_object_get(sr.body, "status"));
+        if (sr.outcome == STRIPE_OK && st && !strcmp(st, "canceled")) {
+            /* canceled at Stripe (dashboard, API) while the order is still
+             * unpaid: a new intent replaces it, keyed by the old one */
+            stripe_resp_release(&sr);
+            char what[200];
+            snprintf(what, sizeof what, "pi-after-%s", op.pi);
+            if ((e = create_intent(p, &op, what, &sr)))
+                return http_errf(req, e, "calling Stripe failed");
+            created = true;
+        }
+    } else if ((e = create_intent(p, &op, "pi", &sr))) {
+        return http_errf(req, e, "calling Stripe failed");
     }
     if (sr.outcome != STRIPE_OK || !intent_ok(sr.body)) {
         if (sr.outcome == STRIPE_OK)
             sr.outcome = STRIPE_UNAVAILABLE, snprintf(sr.why, sizeof sr.why, "odd answer");
-        e = payments_stripe_problem(req, resp, &sr, op.pi[0] ? "reading the payment intent"
-                                                              : "creating the payment intent");
+        e = payments_stripe_problem(req, resp, &sr, created ? "creating the payment intent"
+                                                            : "reading the payment intent");
         stripe_resp_release(&sr);
         return e;
     }
-    if (!op.pi[0] && (e = save_intent(p, &op, sr.body))) {
+    if (created && (e = save_intent(p, &op, sr.body))) {
         stripe_resp_release(&sr);
         return http_errf(req, e, "recording the payment intent failed; retry (the same"
                                  " intent is returned)");
     }
-    e = intent_reply(resp, op.pi[0] ? 200 : 201, id, sr.body);
+    e = intent_reply(resp, created ? 201 : 200, id, sr.body);
     stripe_resp_release(&sr);
     return e;
 }

@@ -144,5 +144,7 @@ enum ff_err payments_http_register(struct http_router *r, struct payments *p)
     enum ff_err e = pay__webhook_routes(r, p);
     if (!e)
         e = pay__order_routes(r, p);
+    if (!e)
+        e = pay__admin_routes(r, p);
     return e;
 }

@@ -99,6 +99,7 @@ enum ff_err pay__load(struct db_conn *c, int64_t id, struct ord_pay *op) FF_MUST
 
 enum ff_err pay__webhook_routes(struct http_router *r, struct payments *p) FF_MUST_CHECK;
 enum ff_err pay__order_routes(struct http_router *r, struct payments *p) FF_MUST_CHECK;
+enum ff_err pay__admin_routes(struct http_router *r, struct payments *p) FF_MUST_CHECK;
 
 /* The Idempotency-Key prefix for order id: "ff-order-<id>-<created_ms>" (the
  * creation time keeps keys unique across database resets). */

@@ -289,7 +289,23 @@ def test_intents(s, fake, db_url, vid):
     assert n_intents(fake) == n0 + 1
     rows = sql(db_url, "SELECT COUNT(*) FROM payments WHERE order_id = %d" % o2["id"])
     assert int(rows[0][0]) == 1, rows
+    # the intent was canceled at Stripe (dashboard) while the order is unpaid: a new one
+    o3 = order(s, vid, who)
+    old = intent(s, o3["id"], who)["payment_intent_id"]
+    stripe_cancel(fake, old)
+    new = intent(s, o3["id"], who)
+    assert new["payment_intent_id"] != old and new["status"] == "requires_payment_method", new
+    assert intent(s, o3["id"], who, 200)["payment_intent_id"] == new["payment_intent_id"]
+    assert payment(s, o3["id"])["payment"]["payment_intent_id"] == new["payment_intent_id"]
+    fake.control("pay", {"payment_intent": new["payment_intent_id"]})
+    wait_status(s, o3["id"], "paid")
     return o, pi
+
+
+def stripe_cancel(fake, pi):
+    req = urllib.request.Request(fake.url + "/v1/payment_intents/%s/cancel" % pi, data=b"",
+                                 method="POST", headers={"Authorization": "Bearer " + SK})
+    return json.loads(urllib.request.urlopen(req).read())
 
 
 def test_stripe_down(s, fake, db_url, vid):
@@ -488,6 +504,30 @@ def test_expired_intent(s, fake, db_url, vid):
     assert fake_intent(fake, pi)["status"] == "canceled"
 
 
+def test_list(s, fake, db_url):
+    """Staff list payments to look at: flagged for attention, disputed, by status."""
+    r = s.request("GET", "/api/v1/payments?attention=true", headers=STAFF)
+    assert r.status == 200, r
+    items = r.json()["items"]
+    assert items and all(i["attention"] for i in items), items
+    assert any("mismatch" in i["attention"] for i in items), items
+    assert any("cancelled" in i["attention"] for i in items), items
+    d = s.request("GET", "/api/v1/payments?disputed=true&limit=200", headers=STAFF).json()
+    assert d["items"] and all(i["disputed"] for i in d["items"]), d
+    ok = s.request("GET", "/api/v1/payments?status=succeeded&attention=false&limit=2",
+                   headers=STAFF).json()
+    assert len(ok["items"]) == 2 and ok["next_cursor"], ok
+    assert all(i["status"] == "succeeded" and i["attention"] is None for i in ok["items"]), ok
+    nxt = s.request("GET", "/api/v1/payments?status=succeeded&attention=false&limit=2&cursor="
+                    + ok["next_cursor"], headers=STAFF).json()
+    assert nxt["items"][0]["order_id"] < ok["items"][-1]["order_id"], nxt
+    for q in ["attention=maybe", "status=BAD", "limit=0", "cursor=x"]:
+        check_problem(s.request("GET", "/api/v1/payments?" + q, headers=STAFF), 422,
+                      "validation")
+    r = s.request("GET", "/api/v1/payments", headers=A(shopper(1)))
+    assert r.status in (401, 403), r
+
+
 def test_late_payment(s, fake, db_url, vid):
     """An order cancelled (reservation expiry, staff) whose payment then
     succeeds: flagged for staff and refunded in full automatically."""
@@ -611,9 +651,7 @@ def test_cancel(s, fake, db_url, pid, vid):
     # the intent was canceled at Stripe already (Stripe answers 400 to a second cancel)
     o = order(s, vid, who)
     pi = intent(s, o["id"], who)["payment_intent_id"]
-    req = urllib.request.Request(fake.url + "/v1/payment_intents/%s/cancel" % pi, data=b"",
-                                 method="POST", headers={"Authorization": "Bearer " + SK})
-    assert json.loads(urllib.request.urlopen(req).read())["status"] == "canceled"
+    assert stripe_cancel(fake, pi)["status"] == "canceled"
     r = s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], None, A(who))
     assert r.status == 200 and r.json()["status"] == "cancelled", r
     # without an intent; and a paid order cannot be cancelled this way
@@ -677,6 +715,7 @@ def run(framefit, db_url):
             test_concurrent(s, fake, db_url, vid)
             test_late_payment(s, fake, db_url, vid)
             test_expired_intent(s, fake, db_url, vid)
+            test_list(s, fake, db_url)
             test_refunds(s, fake, db_url, vid)
             test_cancel(s, fake, db_url, pid, vid)
             assert SK not in s.read_log() and WHSEC not in s.read_log()
