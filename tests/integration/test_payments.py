@@ -609,10 +609,23 @@ def test_refunds(s, fake, db_url, vid):
     assert r1.status == 201 and r2.status == 201 and r2.header("idempotent-replayed"), r2
     assert len(payment(s, o["id"])["refunds"]) == 2
     check_problem(s.request("POST", path, {"amount_cents": total - 799}, STAFF), 422)
-    # the rest: refunded
+    # Stripe refuses (e.g. a refund made in the Dashboard we have not heard of): 502
+    fake.control("fail", {"count": 1, "status": 400, "mode": "before"})
+    p = check_problem(s.request("POST", path, {}, STAFF), 502, "payment-provider-error")
+    assert "Stripe refused" in p["detail"], p
+    # the rest, with the webhook held back: the answer moves the order (actor
+    # staff); the charge.refunded delivered afterwards changes nothing
+    fake.control("webhook", {"url": "http://127.0.0.1:9/nowhere", "secret": WHSEC})
     r = s.request("POST", path, {}, STAFF)
+    fake.control("webhook", {"url": "http://127.0.0.1:%d%s" % (s.port, HOOK), "secret": WHSEC})
     assert r.status == 201 and r.json()["order_status"] == "refunded", r
     assert r.json()["refunded_cents"] == total and len(r.json()["refunds"]) == 3, r
+    last = events(s, o["id"])[-1]
+    assert last["to"] == "refunded" and last["actor"] == "admin:break-glass", last
+    pi = payment(s, o["id"])["payment"]["payment_intent_id"]
+    r = post_event(s, event("charge.refunded", charge_object(pi, total, total)))
+    assert r.status == 200 and r.json()["result"] == "applied", r
+    assert events(s, o["id"])[-1] == last
     check_problem(s.request("POST", path, {}, STAFF), 409, "conflict")
     time.sleep(1)
     got = get_order(s, o["id"])
