@@ -689,6 +689,23 @@ def test_cancel(s, fake, db_url, pid, vid):
     fake.control("webhook", {"url": "http://127.0.0.1:%d%s" % (s.port, HOOK), "secret": WHSEC})
 
 
+def test_bad_config(framefit):
+    """Bad Stripe settings stop serve at start with a reason that never
+    echoes the value."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FRAMEFIT_")}
+    for name, value in [("FRAMEFIT_STRIPE_SECRET_KEY", "pk_live_publishableSECRET1"),
+                        ("FRAMEFIT_STRIPE_WEBHOOK_SECRET", "notawhsecSECRET2"),
+                        ("FRAMEFIT_STRIPE_API_URL", "ftp://stripe.example"),
+                        ("FRAMEFIT_STRIPE_API_URL", "https://api.stripe.com/"),
+                        ("FRAMEFIT_STRIPE_TIMEOUT_MS", "5")]:
+        env = dict(base, **{name: value, "FRAMEFIT_DATA_DIR": tempfile.mkdtemp()})
+        p = subprocess.run([framefit, "serve"], env=env, capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 2 and name in p.stderr, (name, p.returncode, p.stderr)
+        if "SECRET" in value:
+            assert value not in p.stderr, p.stderr
+
+
 def test_unconfigured(framefit, db_url):
     env = {"FRAMEFIT_ADMIN_TOKEN": TOKEN, "FRAMEFIT_WORKERS": "0"}
     with Server(framefit, db_url=db_url, env=env) as s:
@@ -766,6 +783,7 @@ def main():
     dbs = [fresh_db(a.pg), fresh_db(a.pg, "_off")]
     run(a.framefit, dbs[0])
     test_unconfigured(a.framefit, dbs[1])
+    test_bad_config(a.framefit)
     if a.pg:
         for url in dbs:
             base, name = url.rsplit("/", 1)
