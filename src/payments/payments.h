@@ -97,7 +97,9 @@ enum ff_err payments_unavailable(struct http_req *req, struct http_resp *resp);
 /* Turns a Stripe answer that was not STRIPE_OK into the handler's problem:
  * UNAVAILABLE -> 503 payments-unavailable + Retry-After: 5 ("Stripe did not
  * answer; nothing was charged twice, retry"), DECLINED -> 502
- * payment-provider-error with Stripe's message and code. `what` names the
+ * payment-provider-error with Stripe's message and code (an idempotency_error:
+ * a concurrent request with the same key but other parameters -> 409
+ * conflict). `what` names the
  * request ("creating the payment intent"). Returns the error to return. */
 enum ff_err payments_stripe_problem(struct http_req *req, struct http_resp *resp,
                                     const struct stripe_resp *sr, const char *what);

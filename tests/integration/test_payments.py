@@ -631,6 +631,28 @@ def test_refunds(s, fake, db_url, vid):
     got = get_order(s, o["id"])
     assert got["status"] == "refunded" and got["refunded_cents"] == total, got
     assert fake.state()["refunds"] >= 3
+    # two staff refunding different amounts at the same moment: never more refunded
+    # than the successful answers say, Stripe and framefit agree
+    o2 = order(s, vid, who, qty=2)
+    pi = intent(s, o2["id"], who)["payment_intent_id"]
+    fake.control("pay", {"payment_intent": pi})
+    wait_status(s, o2["id"], "paid")
+    path2 = "/api/v1/orders/%d/refunds" % o2["id"]
+    out = []
+
+    def refund(cents):
+        r = s.request("POST", path2, {"amount_cents": cents}, STAFF)
+        out.append((r.status, cents))
+    ts = [threading.Thread(target=refund, args=(c,)) for c in (100, 200, 300)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert all(st in (201, 409) for st, _ in out) and any(st == 201 for st, _ in out), out
+    done = sum(c for st, c in out if st == 201)
+    v = payment(s, o2["id"])
+    assert v["payment"]["amount_refunded_cents"] == done, (out, v)
+    assert sum(x["amount_cents"] for x in v["refunds"]) == done, (out, v)
+    time.sleep(1)
+    assert get_order(s, o2["id"])["refunded_cents"] == done
     # the owner sees the payment; strangers do not
     v = payment(s, o["id"], A(who))
     assert v["payment"]["amount_refunded_cents"] == total and len(v["refunds"]) == 3, v
