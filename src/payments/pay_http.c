@@ -20,16 +20,7 @@
 #include "payments/payments_int.h"
 #include "payments/stripe.h"
 
-/* An order with its payment row, as the handlers need them. */
-struct ord_pay {
-    int64_t id, total, refunded, created;
-    char status[32], currency[8];
-    bool has_payment;
-    char pi[128], pay_status[40];
-    int64_t received, pay_refunded;
-};
-
-static enum ff_err load(struct db_conn *c, int64_t id, struct ord_pay *op)
+enum ff_err pay__load(struct db_conn *c, int64_t id, struct ord_pay *op)
 {
     memset(op, 0, sizeof *op);
     struct db_rows *r;
@@ -72,7 +63,7 @@ static enum ff_err load_visible(struct payments *p, struct http_req *req, int64_
         return http_errf(req, e, "the database is busy");
     e = orders_may_see(req, c, id);
     if (!e)
-        e = load(c, id, op);
+        e = pay__load(c, id, op);
     db_release(c);
     if (e == FF_ENOTFOUND)
         return http_errf(req, e, "no order %" PRId64, id);
@@ -125,17 +116,47 @@ static enum ff_err save_intent(struct payments *p, const struct ord_pay *op, con
     int64_t now = db_now_ms();
     char cur[4];
     lower3(cur, op->currency);
-    e = db_exec(c,
-                "INSERT INTO payments (order_id, payment_intent, amount_cents, currency, status,"
-                " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
-                " ON CONFLICT (order_id) DO NOTHING",
-                (struct db_param[]){DB_I64(op->id),
-                                    DB_TEXT(json_string_value(json_object_get(pi, "id"))),
-                                    DB_I64(op->total), DB_TEXT(cur),
-                                    DB_TEXT(json_string_value(json_object_get(pi, "status"))),
-                                    DB_I64(now)},
-                6, NULL);
+    const char *pid = json_string_value(json_object_get(pi, "id"));
+    const char *st = json_string_value(json_object_get(pi, "status"));
+    if (op->pi[0]) /* replaces a canceled intent (only that one) */
+        e = db_exec(c,
+                    "UPDATE payments SET payment_intent = $2, status = $3, last_error = NULL,"
+                    " updated_at = $4 WHERE order_id = $1 AND payment_intent = $5",
+                    (struct db_param[]){DB_I64(op->id), DB_TEXT(pid), DB_TEXT(st), DB_I64(now),
+                                        DB_TEXT(op->pi)},
+                    5, NULL);
+    else
+        e = db_exec(c,
+                    "INSERT INTO payments (order_id, payment_intent, amount_cents, currency,"
+                    " status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)"
+                    " ON CONFLICT (order_id) DO NOTHING",
+                    (struct db_param[]){DB_I64(op->id), DB_TEXT(pid), DB_I64(op->total),
+                                        DB_TEXT(cur), DB_TEXT(st), DB_I64(now)},
+                    6, NULL);
     db_release(c);
+    return e;
+}
+
+/* POSTs a new intent for the order under the key ff-order-<id>-<created>-<what>. */
+static enum ff_err create_intent(struct payments *p, const struct ord_pay *op, const char *what,
+                                 struct stripe_resp *sr)
+{
+    struct stripe_form f;
+    char cur[4], oid[24], key[300];
+    lower3(cur, op->currency);
+    snprintf(oid, sizeof oid, "%" PRId64, op->id);
+    pay__key(key, sizeof key, op->id, op->created, what);
+    stripe_form_init(&f);
+    enum ff_err e = stripe_form_addi(&f, "amount", op->total);
+    if (!e)
+        e = stripe_form_add(&f, "currency", cur);
+    if (!e)
+        e = stripe_form_add(&f, "metadata[order_id]", oid);
+    if (!e)
+        e = stripe_form_add(&f, "automatic_payment_methods[enabled]", "true");
+    if (!e)
+        e = stripe_request(p->stripe, "POST", "/v1/payment_intents", &f, key, sr);
+    stripe_form_release(&f);
     return e;
 }
 
@@ -164,44 +185,39 @@ static enum ff_err h_intent(struct http_req *req, struct http_resp *resp)
         return payments_unavailable(req, resp);
     struct stripe_resp sr;
     char path[200];
+    bool created = !op.pi[0];
     if (op.pi[0]) { /* the intent exists: fetch it for its client secret (never stored) */
         snprintf(path, sizeof path, "/v1/payment_intents/%s", op.pi);
         if ((e = stripe_request(p->stripe, "GET", path, NULL, NULL, &sr)))
             return http_errf(req, e, "calling Stripe failed");
-    } else {
-        struct stripe_form f;
-        char cur[4], oid[24], key[96];
-        lower3(cur, op.currency);
-        snprintf(oid, sizeof oid, "%" PRId64, id);
-        pay__key(key, sizeof key, id, op.created, "pi");
-        stripe_form_init(&f);
-        e = stripe_form_addi(&f, "amount", op.total);
-        if (!e)
-            e = stripe_form_add(&f, "currency", cur);
-        if (!e)
-            e = stripe_form_add(&f, "metadata[order_id]", oid);
-        if (!e)
-            e = stripe_form_add(&f, "automatic_payment_methods[enabled]", "true");
-        if (!e)
-            e = stripe_request(p->stripe, "POST", "/v1/payment_intents", &f, key, &sr);
-        stripe_form_release(&f);
-        if (e)
-            return http_errf(req, e, "calling Stripe failed");
+        const char *st = json_string_value(json_object_get(sr.body, "status"));
+        if (sr.outcome == STRIPE_OK && st && !strcmp(st, "canceled")) {
+            /* canceled at Stripe (dashboard, API) while the order is still
+             * unpaid: a new intent replaces it, keyed by the old one */
+            stripe_resp_release(&sr);
+            char what[200];
+            snprintf(what, sizeof what, "pi-after-%s", op.pi);
+            if ((e = create_intent(p, &op, what, &sr)))
+                return http_errf(req, e, "calling Stripe failed");
+            created = true;
+        }
+    } else if ((e = create_intent(p, &op, "pi", &sr))) {
+        return http_errf(req, e, "calling Stripe failed");
     }
     if (sr.outcome != STRIPE_OK || !intent_ok(sr.body)) {
         if (sr.outcome == STRIPE_OK)
             sr.outcome = STRIPE_UNAVAILABLE, snprintf(sr.why, sizeof sr.why, "odd answer");
-        e = payments_stripe_problem(req, resp, &sr, op.pi[0] ? "reading the payment intent"
-                                                              : "creating the payment intent");
+        e = payments_stripe_problem(req, resp, &sr, created ? "creating the payment intent"
+                                                            : "reading the payment intent");
         stripe_resp_release(&sr);
         return e;
     }
-    if (!op.pi[0] && (e = save_intent(p, &op, sr.body))) {
+    if (created && (e = save_intent(p, &op, sr.body))) {
         stripe_resp_release(&sr);
         return http_errf(req, e, "recording the payment intent failed; retry (the same"
                                  " intent is returned)");
     }
-    e = intent_reply(resp, op.pi[0] ? 200 : 201, id, sr.body);
+    e = intent_reply(resp, created ? 201 : 200, id, sr.body);
     stripe_resp_release(&sr);
     return e;
 }
@@ -530,97 +546,4 @@ enum ff_err pay__order_routes(struct http_router *r, struct payments *p)
         e = http_route_add(r, HTTP_POST, "/api/v1/orders/{id}/cancel", h_cancel, p,
                            HTTP_ROUTE_NO_ETAG);
     return e;
-}
-
-/* ---- job: payments.refund_late --------------------------------------------------------------- */
-
-/* Refunds in full a payment that succeeded after its order was cancelled
- * (flagged by pay_apply.c). Idempotent: the Stripe key is fixed per order. */
-static enum job_result j_refund_late(const struct job *j, void *ud, char *err, size_t len)
-{
-    struct payments *p = ud;
-    json_t *pl = json_loads(j->payload, 0, NULL);
-    int64_t id = (int64_t)json_integer_value(json_object_get(pl, "order_id"));
-    json_decref(pl);
-    if (id <= 0) {
-        snprintf(err, len, "payload has no order_id");
-        return JOB_FAIL;
-    }
-    struct ord_pay op;
-    struct db_conn *c;
-    if (db_acquire(p->db, &c)) {
-        snprintf(err, len, "database busy");
-        return JOB_RETRY;
-    }
-    enum ff_err e = load(c, id, &op);
-    db_release(c);
-    if (e) {
-        snprintf(err, len, "reading order %" PRId64 ": %s", id, ff_err_str(e));
-        return e == FF_ENOTFOUND ? JOB_FAIL : JOB_RETRY;
-    }
-    if (op.pay_refunded >= op.received) /* refunded already (by staff or an earlier run) */
-        return JOB_DONE;
-    if (!p->stripe) {
-        snprintf(err, len, "payments are not configured");
-        return JOB_RETRY;
-    }
-    char key[96], oid[24];
-    pay__key(key, sizeof key, id, op.created, "late-refund");
-    snprintf(oid, sizeof oid, "%" PRId64, id);
-    struct stripe_form f;
-    struct stripe_resp sr;
-    stripe_form_init(&f);
-    e = stripe_form_add(&f, "payment_intent", op.pi);
-    if (!e)
-        e = stripe_form_add(&f, "metadata[order_id]", oid);
-    if (!e)
-        e = stripe_request(p->stripe, "POST", "/v1/refunds", &f, key, &sr);
-    stripe_form_release(&f);
-    if (e) {
-        snprintf(err, len, "calling Stripe: %s", ff_err_str(e));
-        return JOB_RETRY;
-    }
-    enum job_result res = JOB_DONE;
-    if (sr.outcome != STRIPE_OK) {
-        snprintf(err, len, "Stripe: %s", sr.why);
-        res = sr.outcome == STRIPE_DECLINED ? JOB_FAIL : JOB_RETRY;
-    } else {
-        int64_t amount = json_integer_value(json_object_get(sr.body, "amount"));
-        struct db_tx tx = DB_TX_INIT;
-        e = db_begin(p->db, &tx);
-        if (!e)
-            e = pay__lock_order(p, tx.conn, id);
-        if (!e)
-            e = db_exec(tx.conn,
-                        "INSERT INTO payment_refunds (order_id, stripe_refund, amount_cents,"
-                        " reason, actor, created_at) VALUES ($1, $2, $3, $4, 'system', $5)"
-                        " ON CONFLICT (stripe_refund) DO NOTHING",
-                        (struct db_param[]){DB_I64(id), DB_TEXT(json_string_value(
-                                                            json_object_get(sr.body, "id"))),
-                                            DB_I64(amount),
-                                            DB_TEXT("paid after the order was cancelled"),
-                                            DB_I64(db_now_ms())},
-                        5, NULL);
-        if (!e)
-            e = db_exec(tx.conn,
-                        "UPDATE payments SET amount_refunded = CASE WHEN amount_refunded < $2"
-                        " THEN $2 ELSE amount_refunded END, updated_at = $3 WHERE order_id = $1",
-                        (struct db_param[]){DB_I64(id), DB_I64(op.pay_refunded + amount),
-                                            DB_I64(db_now_ms())},
-                        3, NULL);
-        if (!e)
-            e = db_commit(&tx);
-        db_tx_release(&tx);
-        if (e) {
-            snprintf(err, len, "recording the refund: %s", db_errmsg());
-            res = JOB_RETRY;
-        }
-    }
-    stripe_resp_release(&sr);
-    return res;
-}
-
-enum ff_err payments_jobs_register(struct payments *p, struct jobs_registry *reg)
-{
-    return jobs_register(reg, "payments.refund_late", j_refund_late, p);
 }

@@ -128,6 +128,13 @@ enum ff_err payments_stripe_problem(struct http_req *req, struct http_resp *resp
     }
     ff_log(FF_LOG_WARN, "payments", "%s: Stripe refused (%ld %s): %s", what, sr->status,
            sr->err_code, sr->err_message);
+    if (!strcmp(sr->err_type, "idempotency_error")) { /* a concurrent, different request */
+        req->err = FF_ECONFLICT;
+        http_problem_set(req, HTTP_PK_CONFLICT,
+                         "%s: another request for this order is being handled at Stripe;"
+                         " reload and retry", what);
+        return req->err;
+    }
     http_problem_set(req, HTTP_PK_PAYMENT_PROVIDER, "%s: Stripe refused: %s%s%s%s", what,
                      sr->err_message[0] ? sr->err_message : "an error without a message",
                      sr->err_code[0] ? " (" : "", sr->err_code, sr->err_code[0] ? ")" : "");
@@ -144,5 +151,7 @@ enum ff_err payments_http_register(struct http_router *r, struct payments *p)
     enum ff_err e = pay__webhook_routes(r, p);
     if (!e)
         e = pay__order_routes(r, p);
+    if (!e)
+        e = pay__admin_routes(r, p);
     return e;
 }

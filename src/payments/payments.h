@@ -97,13 +97,17 @@ enum ff_err payments_unavailable(struct http_req *req, struct http_resp *resp);
 /* Turns a Stripe answer that was not STRIPE_OK into the handler's problem:
  * UNAVAILABLE -> 503 payments-unavailable + Retry-After: 5 ("Stripe did not
  * answer; nothing was charged twice, retry"), DECLINED -> 502
- * payment-provider-error with Stripe's message and code. `what` names the
+ * payment-provider-error with Stripe's message and code (an idempotency_error:
+ * a concurrent request with the same key but other parameters -> 409
+ * conflict). `what` names the
  * request ("creating the payment intent"). Returns the error to return. */
 enum ff_err payments_stripe_problem(struct http_req *req, struct http_resp *resp,
                                     const struct stripe_resp *sr, const char *what);
 
 /* Registers "payments.refund_late" (refunds a payment that succeeded after
- * its order was cancelled). */
+ * its order was cancelled) and the recurring "payments.cancel_stale" (every
+ * minute: cancels at Stripe the open intents of cancelled orders, e.g. after
+ * the reservation expired, so they cannot be paid any more). */
 enum ff_err payments_jobs_register(struct payments *p, struct jobs_registry *reg) FF_MUST_CHECK;
 
 #endif

@@ -84,10 +84,22 @@ enum ff_err pay__lock_order(struct payments *p, struct db_conn *c, int64_t id) F
 enum ff_err pay__reconcile(struct payments *p, struct db_conn *c, int64_t order_id,
                            const char *actor, const char *reason) FF_MUST_CHECK;
 
+/* An order with its payment row, as the handlers and jobs need them. */
+struct ord_pay {
+    int64_t id, total, refunded, created;
+    char status[32], currency[8];
+    bool has_payment;
+    char pi[128], pay_status[40];
+    int64_t received, pay_refunded;
+};
+/* Reads order id and its payments row (pay_http.c). FF_ENOTFOUND. */
+enum ff_err pay__load(struct db_conn *c, int64_t id, struct ord_pay *op) FF_MUST_CHECK;
+
 /* ---- routes (pay_webhook.c, pay_http.c) ---------------------------------------------- */
 
 enum ff_err pay__webhook_routes(struct http_router *r, struct payments *p) FF_MUST_CHECK;
 enum ff_err pay__order_routes(struct http_router *r, struct payments *p) FF_MUST_CHECK;
+enum ff_err pay__admin_routes(struct http_router *r, struct payments *p) FF_MUST_CHECK;
 
 /* The Idempotency-Key prefix for order id: "ff-order-<id>-<created_ms>" (the
  * creation time keeps keys unique across database resets). */

@@ -289,7 +289,23 @@ def test_intents(s, fake, db_url, vid):
     assert n_intents(fake) == n0 + 1
     rows = sql(db_url, "SELECT COUNT(*) FROM payments WHERE order_id = %d" % o2["id"])
     assert int(rows[0][0]) == 1, rows
+    # the intent was canceled at Stripe (dashboard) while the order is unpaid: a new one
+    o3 = order(s, vid, who)
+    old = intent(s, o3["id"], who)["payment_intent_id"]
+    stripe_cancel(fake, old)
+    new = intent(s, o3["id"], who)
+    assert new["payment_intent_id"] != old and new["status"] == "requires_payment_method", new
+    assert intent(s, o3["id"], who, 200)["payment_intent_id"] == new["payment_intent_id"]
+    assert payment(s, o3["id"])["payment"]["payment_intent_id"] == new["payment_intent_id"]
+    fake.control("pay", {"payment_intent": new["payment_intent_id"]})
+    wait_status(s, o3["id"], "paid")
     return o, pi
+
+
+def stripe_cancel(fake, pi):
+    req = urllib.request.Request(fake.url + "/v1/payment_intents/%s/cancel" % pi, data=b"",
+                                 method="POST", headers={"Authorization": "Bearer " + SK})
+    return json.loads(urllib.request.urlopen(req).read())
 
 
 def test_stripe_down(s, fake, db_url, vid):
@@ -466,10 +482,59 @@ def test_concurrent(s, fake, db_url, vid):
         assert got["disputed"] is True, got
 
 
+def fake_intent(fake, pi):
+    req = urllib.request.Request(fake.url + "/v1/payment_intents/" + pi,
+                                 headers={"Authorization": "Bearer " + SK})
+    return json.loads(urllib.request.urlopen(req).read())
+
+
+def test_expired_intent(s, fake, db_url, vid):
+    """The reservation expires while the intent is open: the order is
+    cancelled (orders.expire) and payments.cancel_stale cancels the intent at
+    Stripe, so the shopper cannot pay for it any more."""
+    who = shopper(9)
+    o = order(s, vid, who)
+    pi = intent(s, o["id"], who)["payment_intent_id"]
+    sql(db_url, "UPDATE orders SET reserved_until = 1 WHERE id = %d" % o["id"])
+    sql(db_url, "UPDATE job_schedules SET next_run_at = 0 WHERE name = 'orders.expire'")
+    wait_status(s, o["id"], "cancelled")
+    sql(db_url, "UPDATE job_schedules SET next_run_at = 0 WHERE name = 'payments.cancel_stale'")
+    wait_for("the intent to be cancelled",
+             lambda: payment(s, o["id"])["payment"]["status"] == "canceled")
+    assert fake_intent(fake, pi)["status"] == "canceled"
+
+
+def test_list(s, fake, db_url):
+    """Staff list payments to look at: flagged for attention, disputed, by status."""
+    r = s.request("GET", "/api/v1/payments?attention=true", headers=STAFF)
+    assert r.status == 200, r
+    items = r.json()["items"]
+    assert items and all(i["attention"] for i in items), items
+    assert any("mismatch" in i["attention"] for i in items), items
+    assert any("cancelled" in i["attention"] for i in items), items
+    d = s.request("GET", "/api/v1/payments?disputed=true&limit=200", headers=STAFF).json()
+    assert d["items"] and all(i["disputed"] for i in d["items"]), d
+    ok = s.request("GET", "/api/v1/payments?status=succeeded&attention=false&limit=2",
+                   headers=STAFF).json()
+    assert len(ok["items"]) == 2 and ok["next_cursor"], ok
+    assert all(i["status"] == "succeeded" and i["attention"] is None for i in ok["items"]), ok
+    nxt = s.request("GET", "/api/v1/payments?status=succeeded&attention=false&limit=2&cursor="
+                    + ok["next_cursor"], headers=STAFF).json()
+    assert nxt["items"][0]["order_id"] < ok["items"][-1]["order_id"], nxt
+    for q in ["attention=maybe", "status=BAD", "limit=0", "cursor=x"]:
+        check_problem(s.request("GET", "/api/v1/payments?" + q, headers=STAFF), 422,
+                      "validation")
+    r = s.request("GET", "/api/v1/payments", headers=A(shopper(1)))
+    assert r.status in (401, 403), r
+
+
 def test_late_payment(s, fake, db_url, vid):
     """An order cancelled (reservation expiry, staff) whose payment then
     succeeds: flagged for staff and refunded in full automatically."""
     who = shopper(4)
+    # keep payments.cancel_stale away meanwhile (it would cancel the open intent)
+    sql(db_url, "UPDATE job_schedules SET next_run_at = 99999999999999 WHERE name ="
+        " 'payments.cancel_stale'")
     o = order(s, vid, who)
     pi = intent(s, o["id"], who)["payment_intent_id"]
     r = s.request("POST", "/api/v1/orders/%d/status" % o["id"], {"status": "cancelled"}, STAFF)
@@ -544,15 +609,50 @@ def test_refunds(s, fake, db_url, vid):
     assert r1.status == 201 and r2.status == 201 and r2.header("idempotent-replayed"), r2
     assert len(payment(s, o["id"])["refunds"]) == 2
     check_problem(s.request("POST", path, {"amount_cents": total - 799}, STAFF), 422)
-    # the rest: refunded
+    # Stripe refuses (e.g. a refund made in the Dashboard we have not heard of): 502
+    fake.control("fail", {"count": 1, "status": 400, "mode": "before"})
+    p = check_problem(s.request("POST", path, {}, STAFF), 502, "payment-provider-error")
+    assert "Stripe refused" in p["detail"], p
+    # the rest, with the webhook held back: the answer moves the order (actor
+    # staff); the charge.refunded delivered afterwards changes nothing
+    fake.control("webhook", {"url": "http://127.0.0.1:9/nowhere", "secret": WHSEC})
     r = s.request("POST", path, {}, STAFF)
+    fake.control("webhook", {"url": "http://127.0.0.1:%d%s" % (s.port, HOOK), "secret": WHSEC})
     assert r.status == 201 and r.json()["order_status"] == "refunded", r
     assert r.json()["refunded_cents"] == total and len(r.json()["refunds"]) == 3, r
+    last = events(s, o["id"])[-1]
+    assert last["to"] == "refunded" and last["actor"] == "admin:break-glass", last
+    pi = payment(s, o["id"])["payment"]["payment_intent_id"]
+    r = post_event(s, event("charge.refunded", charge_object(pi, total, total)))
+    assert r.status == 200 and r.json()["result"] == "applied", r
+    assert events(s, o["id"])[-1] == last
     check_problem(s.request("POST", path, {}, STAFF), 409, "conflict")
     time.sleep(1)
     got = get_order(s, o["id"])
     assert got["status"] == "refunded" and got["refunded_cents"] == total, got
     assert fake.state()["refunds"] >= 3
+    # two staff refunding different amounts at the same moment: never more refunded
+    # than the successful answers say, Stripe and framefit agree
+    o2 = order(s, vid, who, qty=2)
+    pi = intent(s, o2["id"], who)["payment_intent_id"]
+    fake.control("pay", {"payment_intent": pi})
+    wait_status(s, o2["id"], "paid")
+    path2 = "/api/v1/orders/%d/refunds" % o2["id"]
+    out = []
+
+    def refund(cents):
+        r = s.request("POST", path2, {"amount_cents": cents}, STAFF)
+        out.append((r.status, cents))
+    ts = [threading.Thread(target=refund, args=(c,)) for c in (100, 200, 300)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    assert all(st in (201, 409) for st, _ in out) and any(st == 201 for st, _ in out), out
+    done = sum(c for st, c in out if st == 201)
+    v = payment(s, o2["id"])
+    assert v["payment"]["amount_refunded_cents"] == done, (out, v)
+    assert sum(x["amount_cents"] for x in v["refunds"]) == done, (out, v)
+    time.sleep(1)
+    assert get_order(s, o2["id"])["refunded_cents"] == done
     # the owner sees the payment; strangers do not
     v = payment(s, o["id"], A(who))
     assert v["payment"]["amount_refunded_cents"] == total and len(v["refunds"]) == 3, v
@@ -577,9 +677,7 @@ def test_cancel(s, fake, db_url, pid, vid):
     ev = events(s, o["id"])[-1]
     assert ev["to"] == "cancelled" and ev["actor"] == "anon" and ev["reason"] == \
         "changed my mind", ev
-    req = urllib.request.Request(fake.url + "/v1/payment_intents/" + pi,
-                                 headers={"Authorization": "Bearer " + SK})
-    assert json.loads(urllib.request.urlopen(req).read())["status"] == "canceled"
+    assert fake_intent(fake, pi)["status"] == "canceled"
     assert payment(s, o["id"])["payment"]["status"] == "canceled"
     p = check_problem(s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], None, A(who)),
                       409, "invalid-transition")
@@ -588,9 +686,7 @@ def test_cancel(s, fake, db_url, pid, vid):
     # the intent was canceled at Stripe already (Stripe answers 400 to a second cancel)
     o = order(s, vid, who)
     pi = intent(s, o["id"], who)["payment_intent_id"]
-    req = urllib.request.Request(fake.url + "/v1/payment_intents/%s/cancel" % pi, data=b"",
-                                 method="POST", headers={"Authorization": "Bearer " + SK})
-    assert json.loads(urllib.request.urlopen(req).read())["status"] == "canceled"
+    assert stripe_cancel(fake, pi)["status"] == "canceled"
     r = s.request("POST", "/api/v1/orders/%d/cancel" % o["id"], None, A(who))
     assert r.status == 200 and r.json()["status"] == "cancelled", r
     # without an intent; and a paid order cannot be cancelled this way
@@ -613,6 +709,23 @@ def test_cancel(s, fake, db_url, pid, vid):
     assert "paid" in p["detail"], p
     assert get_order(s, o["id"])["status"] == "pending_payment"
     fake.control("webhook", {"url": "http://127.0.0.1:%d%s" % (s.port, HOOK), "secret": WHSEC})
+
+
+def test_bad_config(framefit):
+    """Bad Stripe settings stop serve at start with a reason that never
+    echoes the value."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FRAMEFIT_")}
+    for name, value in [("FRAMEFIT_STRIPE_SECRET_KEY", "pk_live_publishableSECRET1"),
+                        ("FRAMEFIT_STRIPE_WEBHOOK_SECRET", "notawhsecSECRET2"),
+                        ("FRAMEFIT_STRIPE_API_URL", "ftp://stripe.example"),
+                        ("FRAMEFIT_STRIPE_API_URL", "https://api.stripe.com/"),
+                        ("FRAMEFIT_STRIPE_TIMEOUT_MS", "5")]:
+        env = dict(base, **{name: value, "FRAMEFIT_DATA_DIR": tempfile.mkdtemp()})
+        p = subprocess.run([framefit, "serve"], env=env, capture_output=True, text=True,
+                           timeout=60)
+        assert p.returncode == 2 and name in p.stderr, (name, p.returncode, p.stderr)
+        if "SECRET" in value:
+            assert value not in p.stderr, p.stderr
 
 
 def test_unconfigured(framefit, db_url):
@@ -653,6 +766,8 @@ def run(framefit, db_url):
             test_events(s, fake, db_url, vid)
             test_concurrent(s, fake, db_url, vid)
             test_late_payment(s, fake, db_url, vid)
+            test_expired_intent(s, fake, db_url, vid)
+            test_list(s, fake, db_url)
             test_refunds(s, fake, db_url, vid)
             test_cancel(s, fake, db_url, pid, vid)
             assert SK not in s.read_log() and WHSEC not in s.read_log()
@@ -690,6 +805,7 @@ def main():
     dbs = [fresh_db(a.pg), fresh_db(a.pg, "_off")]
     run(a.framefit, dbs[0])
     test_unconfigured(a.framefit, dbs[1])
+    test_bad_config(a.framefit)
     if a.pg:
         for url in dbs:
             base, name = url.rsplit("/", 1)

@@ -17,7 +17,9 @@ events for an unknown subscription, cancel at period end and at once, Stripe
 refusing a price (422, nothing left half-open), a new plan after cancel
 reusing the customer, framefit SIGKILLed after Stripe created the subscription
 but before it heard back (the POST after the restart finishes with that same
-subscription), and no Stripe key at all (reads work, changes are 503)."""
+subscription), a customer deleted at Stripe (one 502, then a new one), six
+concurrent POSTs with different keys (one customer, one subscription, all get
+it), and no Stripe key at all (reads work, changes are 503)."""
 import argparse
 import json
 import os
@@ -379,10 +381,22 @@ def t_customer_gone(s, st):
         assert json.loads(resp.read())["deleted"] is True
     body = {"email": "owner@shop.example"}
     problem(s.request("POST", PATH, body, ADMIN), 502, "payment-provider-error")
+    # six admins at once (other Idempotency-Keys): one attempt, one customer, one
+    # subscription at Stripe, everyone gets it
     before = st.count("subscriptions")
-    r = s.request("POST", PATH, body, ADMIN)
-    assert r.status == 201, r
-    assert r.json()["customer_id"] != cus and st.count("customers") == 1, r.json()
+    out = [None] * 6
+
+    def one(i):
+        out[i] = s.request("POST", PATH, body, {"Idempotency-Key": "race-%d" % i, **ADMIN})
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(len(out))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert all(r.status in (200, 201) for r in out), out
+    subs = {r.json()["subscription_id"] for r in out}
+    assert len(subs) == 1, subs
+    assert out[0].json()["customer_id"] != cus and st.count("customers") == 1, out[0].json()
     assert st.count("subscriptions") == before + 1
 
 

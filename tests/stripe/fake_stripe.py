@@ -221,6 +221,8 @@ def control(path, body):
         pi = S["payment_intents"].get(j.get("payment_intent"))
         if not pi:
             return 404, {"error": "no such payment_intent"}
+        if pi["status"] in ("canceled", "succeeded"):  # terminal at Stripe
+            return 409, {"error": "payment_intent is %s" % pi["status"]}
         if j.get("outcome", "succeeded") == "succeeded":
             pi.update(status="succeeded", amount_received=pi["amount"], latest_charge=new_id("ch"))
             ev = event("payment_intent.succeeded", dict(pi))
@@ -289,6 +291,8 @@ class Handler(BaseHTTPRequestHandler):
                                      {"Stripe-Should-Retry": "false"})
                 if seen:
                     return self.send(seen["status"], seen["obj"], {"Idempotent-Replayed": "true"})
+                if method == "POST":  # a concurrent request with this key gets the 409 above
+                    S["idem"][key] = {"fp": fp, "state": "inflight"}
         if fail and fail["mode"] == "hang":
             time.sleep(30)
             return
@@ -303,6 +307,8 @@ class Handler(BaseHTTPRequestHandler):
             status, obj, retry = api(method, path, f)
             if key and method == "POST" and status < 500:
                 S["idem"][key] = {"fp": fp, "status": status, "obj": obj, "state": "done"}
+            elif key and method == "POST" and S["idem"].get(key, {}).get("state") == "inflight":
+                del S["idem"][key]  # not saved: the next request with the key runs again
         if fail and fail["mode"] == "after":
             return self.send(fail["status"], {"error": {"type": "api_error",
                                                         "message": "An unknown error occurred"}}, hdr)
