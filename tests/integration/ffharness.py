@@ -290,3 +290,23 @@ def run_case_file(server, path):
         except AssertionError as e:
             raise AssertionError("%s: %s" % (name, e))
     return len(cases)
+
+
+def fresh_db(pg, name):
+    """A fresh, empty database URL for one test run: on PostgreSQL a new
+    database NAME in the cluster the CTest fixture started (its URL is in the
+    file $FF_TEST_PG_URL_FILE; without it the test skips with exit code 77),
+    else a new SQLite file in a temporary directory."""
+    if not pg:
+        return "sqlite://" + os.path.join(tempfile.mkdtemp(prefix="ff-%s-" % name), "framefit.db")
+    f = os.environ.get("FF_TEST_PG_URL_FILE", "")
+    if not f or not os.path.exists(f):
+        print("SKIP: no PostgreSQL test cluster")
+        sys.exit(77)
+    url = open(f).read().strip()
+    base, _ = url.rsplit("/", 1)
+    subprocess.run(["psql", url, "-qc", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name],
+                   check=True, capture_output=True)
+    subprocess.run(["psql", url, "-qc", "CREATE DATABASE %s" % name], check=True,
+                   capture_output=True)
+    return base + "/" + name

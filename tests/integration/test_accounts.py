@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ffharness import Server, check_problem  # noqa: E402
+from ffharness import fresh_db, Server, check_problem  # noqa: E402
 
 BREAK_GLASS = "b" * 32
 PW = "correct horse battery"
@@ -30,21 +30,7 @@ FAST = {"FRAMEFIT_ADMIN_TOKEN": BREAK_GLASS, "FRAMEFIT_COOKIE_SECURE": "0",
 
 
 def pg_url(a):
-    if not a.pg:
-        return None
-    f = os.environ.get("FF_TEST_PG_URL_FILE", "")
-    if not f or not os.path.exists(f):
-        print("SKIP: no PostgreSQL test cluster")
-        sys.exit(77)
-    url = open(f).read().strip()
-    # a fresh database per run
-    base, _ = url.rsplit("/", 1)
-    name = "it_accounts"
-    subprocess.run(["psql", url, "-qc", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name],
-                   check=True, capture_output=True)
-    subprocess.run(["psql", url, "-qc", "CREATE DATABASE %s" % name], check=True,
-                   capture_output=True)
-    return base + "/" + name
+    return fresh_db(True, "it_accounts") if a.pg else None
 
 
 class Client:

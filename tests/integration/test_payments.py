@@ -30,6 +30,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import ffharness  # noqa: E402
 from ffharness import Server, check_problem  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -780,21 +781,7 @@ def run(framefit, db_url):
 
 
 def fresh_db(pg, tag=""):
-    if not pg:
-        tmp = tempfile.mkdtemp(prefix="ff-pay-it-")
-        return "sqlite://" + os.path.join(tmp, "framefit.db")
-    f = os.environ.get("FF_TEST_PG_URL_FILE", "")
-    if not f or not os.path.exists(f):
-        print("SKIP: no PostgreSQL test cluster")
-        sys.exit(77)
-    url = open(f).read().strip()
-    base, _ = url.rsplit("/", 1)
-    name = "it_payments%s_%d" % (tag, os.getpid())
-    subprocess.run(["psql", url, "-qc", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name],
-                   check=True, capture_output=True)
-    subprocess.run(["psql", url, "-qc", "CREATE DATABASE %s" % name], check=True,
-                   capture_output=True)
-    return base + "/" + name
+    return ffharness.fresh_db(pg, "it_payments%s_%d" % (tag, os.getpid()))
 
 
 def main():

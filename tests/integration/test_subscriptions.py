@@ -32,7 +32,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ffharness import Server  # noqa: E402
+from ffharness import fresh_db, Server  # noqa: E402
 
 TOKEN = "it-subs-admin-token-0123456789abcdef"
 ADMIN = {"Authorization": "Bearer " + TOKEN}
@@ -435,31 +435,12 @@ def run(framefit, db_url):
     t_not_configured(framefit, db_url)
 
 
-def pg_url():
-    f = os.environ.get("FF_TEST_PG_URL_FILE", "")
-    if not f or not os.path.exists(f):
-        print("SKIP: no PostgreSQL test cluster")
-        sys.exit(77)
-    url = open(f).read().strip()
-    base, _ = url.rsplit("/", 1)
-    name = "it_subs"
-    subprocess.run(["psql", url, "-qc", "DROP DATABASE IF EXISTS %s WITH (FORCE)" % name],
-                   check=True, capture_output=True)
-    subprocess.run(["psql", url, "-qc", "CREATE DATABASE %s" % name], check=True,
-                   capture_output=True)
-    return base + "/" + name
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--framefit", required=True)
     ap.add_argument("--pg", action="store_true")
     a = ap.parse_args()
-    if a.pg:
-        run(a.framefit, pg_url())
-    else:
-        tmp = tempfile.mkdtemp(prefix="ff-subs-it-")
-        run(a.framefit, "sqlite://" + os.path.join(tmp, "framefit.db"))
+    run(a.framefit, fresh_db(a.pg, "it_subs"))
     print("ok")
     return 0
 
