@@ -16,7 +16,7 @@
 # number of orders in the database = the number of 201 answers wrk counted.
 #
 # Knobs: DURATION [10s] WARMUP [3s] CONNS [64] FF_PORT [18082]; framefit's pool
-# FF_DB_POOL [32] and handler threads FF_HTTP_WORKERS [64] (see docs/storage.md).
+# FF_DB_POOL [16] and handler threads FF_HTTP_WORKERS [16] (see docs/storage.md).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/bench/lib/peer.sh"
@@ -30,7 +30,7 @@ WRK_CPUS=${WRK_CPUS:-1} SERVER_CPUS=${SERVER_CPUS:-0}
 export SERVER_CPUS
 DURATION=${DURATION:-10s} WARMUP=${WARMUP:-3s} CONNS=${CONNS:-64}
 FF_PORT=${FF_PORT:-18082}
-FF_DB_POOL=${FF_DB_POOL:-32} FF_HTTP_WORKERS=${FF_HTTP_WORKERS:-64}
+FF_DB_POOL=${FF_DB_POOL:-16} FF_HTTP_WORKERS=${FF_HTTP_WORKERS:-16}
 OUT=$BENCH_DIR/orders
 RESULTS=$OUT/results.tsv
 INITIAL=1000000 # every seeded variant's / product's stock
@@ -159,7 +159,12 @@ ff_bench() {
     [ -n "$TOKEN" ] || { echo "bench/orders: could not sign in to framefit" >&2; exit 1; }
     export TOKEN
     run_wrk "$label" order_direct "$base" "$FF_PID"
-    sleep 1 # the requests wrk abandoned finish
+    # the requests wrk abandoned finish (the /metrics request itself is the one left)
+    for _ in $(seq 1 300); do
+        busy=$(curl -s "$base/metrics" | awk '$1 == "framefit_http_requests_in_flight" { print $2 }')
+        [ "${busy:-1}" -le 1 ] 2>/dev/null && break
+        sleep 0.1
+    done
     metric() {
         curl -s "$base/metrics" | awk -v st="$1" '$1 == "framefit_http_requests_total{method=\"POST\",route=\"/api/v1/orders\",status=\"" st "\"}" { s += $2 } END { print s + 0 }'
     }
