@@ -237,22 +237,32 @@ static enum ff_err parse_items(struct http_req *req, const json_t *items, struct
     return bad ? http_errf(req, FF_EINVAL, "some items are invalid; see errors") : FF_OK;
 }
 
+enum ff_err ord__checkout_body(struct http_req *req, const char **email, struct ord_want *w,
+                               int *nw)
+{
+    json_t *body = NULL;
+    *email = NULL;
+    *nw = -1;
+    if (req->body_len && http_json_body(req, &checkout_schema, &body))
+        return req->err ? req->err : FF_EINVAL;
+    *email = json_string_value(json_object_get(body, "email"));
+    if (*email && (!strchr(*email, '@') || strpbrk(*email, " \t\r\n<>,;")))
+        return http_field_error(req, "email", "is not an email address");
+    const json_t *items = json_object_get(body, "items");
+    return items ? parse_items(req, items, w, nw) : FF_OK;
+}
+
 static enum ff_err h_checkout(struct http_req *req, struct http_resp *resp)
 {
     struct orders *o = req->ud;
-    json_t *body = NULL;
-    if (req->body_len && http_json_body(req, &checkout_schema, &body))
-        return FF_EINVAL;
-    const char *email = json_string_value(json_object_get(body, "email"));
-    if (email && (!strchr(email, '@') || strpbrk(email, " \t\r\n<>,;")))
-        return http_field_error(req, "email", "is not an email address");
-    const json_t *items = json_object_get(body, "items");
+    const char *email;
     struct ord_want w[ORDERS_CART_LINES_MAX];
-    int nw = 0;
+    int nw;
+    if (ord__checkout_body(req, &email, w, &nw))
+        return req->err ? req->err : FF_EINVAL;
+    bool items = nw >= 0;
     char owner[ORD_OWNER_MAX];
     if (items) { /* direct ("buy now"): exactly these items; the cart is untouched */
-        if (parse_items(req, items, w, &nw))
-            return FF_EINVAL;
         if (!ord__owner(req, owner, sizeof owner) && !ord__new_anon_id(req, resp))
             return FF_ENOMEM;
     } else {

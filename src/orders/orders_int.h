@@ -50,6 +50,13 @@ struct ord_want {
 enum ff_err ord__place(struct orders *o, struct http_req *req, struct db_conn *c,
                        const struct ord_want *w, int nw, bool direct, const char *email,
                        int64_t *id, char **body) FF_MUST_CHECK;
+/* Parses and checks POST /api/v1/orders' body (no database): *email (or
+ * NULL) and, for the direct form, its items into w (ORDERS_CART_LINES_MAX
+ * slots) with *nw their count (-1: no "items", the cart form). Each item
+ * names a variant by exactly one of variant_id / sku; no two items repeat an
+ * id or a sku. Problems are recorded in req (415/400/422). */
+enum ff_err ord__checkout_body(struct http_req *req, const char **email, struct ord_want *w,
+                               int *nw) FF_MUST_CHECK;
 /* Enqueues the "order.event" outbox job of a transition on c. */
 enum ff_err ord__event_job(struct db_conn *c, int64_t order_id, const char *from,
                            const char *to, const char *actor) FF_MUST_CHECK;
