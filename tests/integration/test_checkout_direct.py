@@ -14,13 +14,12 @@ this form: 64 concurrent direct orders at the last units sell exactly those
 units, stock never negative, ordered units + remaining stock = initial stock."""
 import argparse
 import os
-import subprocess
 import sys
 import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ffharness import Server  # noqa: E402
+from ffharness import Server, fresh_db  # noqa: E402
 from test_orders import H, STAFF, TOKEN, anon, make_product, problem, sql, stock  # noqa: E402
 
 SHOPPERS = 64
@@ -248,29 +247,12 @@ def run(framefit, db_url):
         oversell(s, db_url, "direct-pairs", 7, 2)
 
 
-def pg_url(name):
-    f = os.environ.get("FF_TEST_PG_URL_FILE", "")
-    if not f or not os.path.exists(f):
-        print("SKIP: no PostgreSQL test cluster")
-        sys.exit(77)
-    url = open(f).read().strip()
-    base, _ = url.rsplit("/", 1)
-    for q in ("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name, "CREATE DATABASE %s" % name):
-        subprocess.run(["psql", url, "-qc", q], check=True, capture_output=True)
-    return base + "/" + name
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--framefit", required=True)
     ap.add_argument("--pg", action="store_true")
     a = ap.parse_args()
-    if a.pg:
-        run(a.framefit, pg_url("it_checkout_direct"))
-    else:
-        import tempfile
-        tmp = tempfile.mkdtemp(prefix="ff-direct-it-")
-        run(a.framefit, "sqlite://" + os.path.join(tmp, "framefit.db"))
+    run(a.framefit, fresh_db(a.pg, "it_checkout_direct"))
     print("ok")
     return 0
 
